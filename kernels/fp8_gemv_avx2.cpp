@@ -2,18 +2,21 @@
 // scheme as fp8_gemv_avx512.cpp with 8-wide vectors. Tails shorter than a vector go through a
 // zero-filled copy (AVX2 has no byte-masked loads).
 #include "kernels/matmul_isa.h"
+#include "kernels/row_streams.h"
 #include "kernels/simd_avx2.h"
 
 namespace moestream::kernels {
 namespace {
 
-// next_rows (0..R): how many rows after this tile belong to the caller's range; each 64-byte
-// line of row i + R is prefetched while row i is read (see fp8_gemv_avx512.cpp).
+// rows: the R absolute row indices of the tile (row_streams.h); y[rows[i] - row_begin]
+// receives row i. Each stream is prefetched kStreamPrefetchBytes ahead (see
+// fp8_gemv_avx512.cpp).
 template <int R>
-void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const float* x, float* y,
-                   int next_rows) {
+void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, const int64_t* rows, const float* x,
+                   float* y, int64_t row_begin) {
   const int64_t cols = w.cols;
-  const uint8_t* base = static_cast<const uint8_t*>(w.data) + r0 * cols;
+  const uint8_t* row_ptr[R];
+  for (int i = 0; i < R; ++i) row_ptr[i] = static_cast<const uint8_t*>(w.data) + rows[i] * cols;
   __m256 acc[R];
   for (int i = 0; i < R; ++i) acc[i] = _mm256_setzero_ps();
   for (int64_t j0 = 0, b = 0; j0 < cols; j0 += g.block_cols, ++b) {
@@ -26,11 +29,9 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const
       const __m256 x_hi = _mm256_loadu_ps(x + j + 8);
       const bool line_start = (j & 63) == 0;
       for (int i = 0; i < R; ++i) {
-        if (line_start && i < next_rows) {
-          _mm_prefetch(reinterpret_cast<const char*>(base + (i + R) * cols + j), _MM_HINT_T0);
-        }
+        if (line_start) _mm_prefetch(reinterpret_cast<const char*>(row_ptr[i] + j + kStreamPrefetchBytes), _MM_HINT_T0);
         __m256 lo, hi;
-        e4m3x16_times_2m8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i * cols + j)), &lo, &hi);
+        e4m3x16_times_2m8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row_ptr[i] + j)), &lo, &hi);
         part_lo[i] = _mm256_fmadd_ps(lo, x_lo, part_lo[i]);
         part_hi[i] = _mm256_fmadd_ps(hi, x_hi, part_hi[i]);
       }
@@ -43,7 +44,7 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const
       const __m256 x_hi = _mm256_load_ps(xt + 8);
       for (int i = 0; i < R; ++i) {
         alignas(16) uint8_t wt[16] = {};
-        std::memcpy(wt, base + i * cols + j, static_cast<size_t>(n));
+        std::memcpy(wt, row_ptr[i] + j, static_cast<size_t>(n));
         __m256 lo, hi;
         e4m3x16_times_2m8(_mm_load_si128(reinterpret_cast<const __m128i*>(wt)), &lo, &hi);
         part_lo[i] = _mm256_fmadd_ps(lo, x_lo, part_lo[i]);
@@ -51,18 +52,19 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const
       }
     }
     for (int i = 0; i < R; ++i) {
-      const float scale = row_block_scale(w, g, r0 + i, b);
+      const float scale = row_block_scale(w, g, rows[i], b);
       const __m256 part = _mm256_mul_ps(_mm256_add_ps(part_lo[i], part_hi[i]), _mm256_set1_ps(256.0f));
       acc[i] = _mm256_fmadd_ps(part, _mm256_set1_ps(scale), acc[i]);
     }
   }
-  for (int i = 0; i < R; ++i) y[i] = reduce_add8(acc[i]);
+  for (int i = 0; i < R; ++i) y[rows[i] - row_begin] = reduce_add8(acc[i]);
 }
 
 template <int R>
-void bf16_rows_tile(const WeightRef& w, int64_t r0, const float* x, float* y) {
+void bf16_rows_tile(const WeightRef& w, const int64_t* rows, const float* x, float* y, int64_t row_begin) {
   const int64_t cols = w.cols;
-  const uint16_t* base = static_cast<const uint16_t*>(w.data) + r0 * cols;
+  const uint16_t* row_ptr[R];
+  for (int i = 0; i < R; ++i) row_ptr[i] = static_cast<const uint16_t*>(w.data) + rows[i] * cols;
   __m256 acc_lo[R], acc_hi[R];
   for (int i = 0; i < R; ++i) acc_lo[i] = acc_hi[i] = _mm256_setzero_ps();
   int64_t j = 0;
@@ -70,7 +72,8 @@ void bf16_rows_tile(const WeightRef& w, int64_t r0, const float* x, float* y) {
     const __m256 x_lo = _mm256_loadu_ps(x + j);
     const __m256 x_hi = _mm256_loadu_ps(x + j + 8);
     for (int i = 0; i < R; ++i) {
-      const uint16_t* p = base + i * cols + j;
+      const uint16_t* p = row_ptr[i] + j;
+      if ((j & 31) == 0) _mm_prefetch(reinterpret_cast<const char*>(p) + kStreamPrefetchBytes, _MM_HINT_T0);
       acc_lo[i] = _mm256_fmadd_ps(bf16x8_to_f32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), x_lo, acc_lo[i]);
       acc_hi[i] = _mm256_fmadd_ps(bf16x8_to_f32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8))), x_hi, acc_hi[i]);
     }
@@ -81,12 +84,12 @@ void bf16_rows_tile(const WeightRef& w, int64_t r0, const float* x, float* y) {
     std::memcpy(xt, x + j, sizeof(float) * static_cast<size_t>(n));
     for (int i = 0; i < R; ++i) {
       alignas(16) uint16_t wt[16] = {};
-      std::memcpy(wt, base + i * cols + j, sizeof(uint16_t) * static_cast<size_t>(n));
+      std::memcpy(wt, row_ptr[i] + j, sizeof(uint16_t) * static_cast<size_t>(n));
       acc_lo[i] = _mm256_fmadd_ps(bf16x8_to_f32(_mm_load_si128(reinterpret_cast<const __m128i*>(wt))), _mm256_load_ps(xt), acc_lo[i]);
       acc_hi[i] = _mm256_fmadd_ps(bf16x8_to_f32(_mm_load_si128(reinterpret_cast<const __m128i*>(wt + 8))), _mm256_load_ps(xt + 8), acc_hi[i]);
     }
   }
-  for (int i = 0; i < R; ++i) y[i] = reduce_add8(_mm256_add_ps(acc_lo[i], acc_hi[i]));
+  for (int i = 0; i < R; ++i) y[rows[i] - row_begin] = reduce_add8(_mm256_add_ps(acc_lo[i], acc_hi[i]));
 }
 
 }  // namespace
@@ -94,20 +97,16 @@ void bf16_rows_tile(const WeightRef& w, int64_t r0, const float* x, float* y) {
 void fp8_gemv_rows_avx2(const WeightRef& w, int64_t row_begin, int64_t row_end, const float* x,
                         float* y) {
   const BlockGeometry g = block_geometry(w);
-  int64_t r = row_begin;
-  for (; r + 4 <= row_end; r += 4) {
-    fp8_rows_tile<4>(w, g, r, x, y + (r - row_begin), static_cast<int>(min_i64(4, row_end - r - 4)));
-  }
-  for (; r < row_end; ++r) {
-    fp8_rows_tile<1>(w, g, r, x, y + (r - row_begin), static_cast<int>(min_i64(1, row_end - r - 1)));
-  }
+  for_each_stream_tile<4>(row_begin, row_end, [&]<int R>(const int64_t* rows) {
+    fp8_rows_tile<R>(w, g, rows, x, y, row_begin);
+  });
 }
 
 void bf16_gemv_rows_avx2(const WeightRef& w, int64_t row_begin, int64_t row_end,
                          const float* x, float* y) {
-  int64_t r = row_begin;
-  for (; r + 4 <= row_end; r += 4) bf16_rows_tile<4>(w, r, x, y + (r - row_begin));
-  for (; r < row_end; ++r) bf16_rows_tile<1>(w, r, x, y + (r - row_begin));
+  for_each_stream_tile<4>(row_begin, row_end, [&]<int R>(const int64_t* rows) {
+    bf16_rows_tile<R>(w, rows, x, y, row_begin);
+  });
 }
 
 }  // namespace moestream::kernels

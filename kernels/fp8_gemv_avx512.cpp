@@ -1,8 +1,10 @@
 // Batch-1 GEMV with AVX-512 for FP8 E4M3 (block-scaled) and BF16 weights: memory bound, so
 // the goal is to decode weights as fast as they stream in. Tiles of 4 rows share each x load;
-// per row the operations are the same whatever the tile, so results do not depend on how
-// rows are split between threads.
+// the rows of a tile come from 4 sequential streams (row_streams.h); per row the operations
+// are the same whatever the tile, so results do not depend on how rows are split between
+// threads.
 #include "kernels/matmul_isa.h"
+#include "kernels/row_streams.h"
 #include "kernels/simd_avx512.h"
 
 namespace moestream::kernels {
@@ -12,17 +14,17 @@ constexpr float kTwoTo8 = 256.0f;
 
 // x_perm (may be null): x with each full 64-column group g0 stored as
 // [x[g0 + 0, 2, .., 62], x[g0 + 1, 3, .., 63]].
-// next_rows (0..R): how many of the rows after this tile belong to the caller's range; while
-// row i is read, the same column of row i + R is prefetched, so the next tile is in cache
-// (or on its way) when it starts. The hardware prefetchers alone left the 4 row streams
-// waiting on DRAM: in A/B runs expert down went from 0.47 to 0.65..0.74 x triad and gate/up
-// from 0.60..0.64 to 0.65..0.96 (docs/kernels.md, run 5); in-cache speed is unchanged.
+// rows: the R absolute row indices of the tile; y[rows[i] - row_begin] receives row i. While
+// a row is read, each stream is prefetched kStreamPrefetchBytes ahead: with the hardware
+// prefetchers alone the row streams waited on DRAM (docs/kernels.md, runs 5 and 6); the
+// in-cache speed is unchanged.
 template <int R>
-void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const float* x,
-                   const float* x_perm, float* y, int next_rows) {
+void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, const int64_t* rows, const float* x,
+                   const float* x_perm, float* y, int64_t row_begin) {
   const int64_t cols = w.cols;
   const __m512i f16_mask = _mm512_set1_epi16(static_cast<int16_t>(0xbf80));
-  const uint8_t* base = static_cast<const uint8_t*>(w.data) + r0 * cols;
+  const uint8_t* row_ptr[R];
+  for (int i = 0; i < R; ++i) row_ptr[i] = static_cast<const uint8_t*>(w.data) + rows[i] * cols;
   __m512 acc[R];
   for (int i = 0; i < R; ++i) acc[i] = _mm512_setzero_ps();
   for (int64_t j0 = 0, b = 0; j0 < cols; j0 += g.block_cols, ++b) {
@@ -39,8 +41,8 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const
       const __m512 x_even_lo = _mm512_loadu_ps(xg), x_even_hi = _mm512_loadu_ps(xg + 16);
       const __m512 x_odd_lo = _mm512_loadu_ps(xg + 32), x_odd_hi = _mm512_loadu_ps(xg + 48);
       for (int i = 0; i < R; ++i) {
-        const __m512i words = _mm512_loadu_si512(base + i * cols + j);
-        if (i < next_rows) _mm_prefetch(reinterpret_cast<const char*>(base + (i + R) * cols + j), _MM_HINT_T0);
+        const __m512i words = _mm512_loadu_si512(row_ptr[i] + j);
+        _mm_prefetch(reinterpret_cast<const char*>(row_ptr[i] + j + kStreamPrefetchBytes), _MM_HINT_T0);
         const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(words, 1), f16_mask);
         const __m512i even = _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(words, 8), 1), f16_mask);
         part[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(even)), x_even_lo, part[i]);
@@ -54,7 +56,7 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const
       const __m512 x_lo = _mm512_loadu_ps(x + j);
       const __m512 x_hi = _mm512_loadu_ps(x + j + 16);
       for (int i = 0; i < R; ++i) {
-        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + i * cols + j));
+        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row_ptr[i] + j));
         __m512i h = _mm512_cvtepi8_epi16(bytes);
         h = _mm512_and_si512(_mm512_slli_epi16(h, 7), f16_mask);
         part[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(h)), x_lo, part[i]);
@@ -65,7 +67,7 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const
     for (; j + 16 <= j1; j += 16) {
       const __m512 xv = _mm512_loadu_ps(x + j);
       for (int i = 0; i < R; ++i) {
-        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i * cols + j));
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row_ptr[i] + j));
         part[i] = _mm512_fmadd_ps(e4m3x16_times_2m8(bytes), xv, part[i]);
       }
     }
@@ -73,29 +75,31 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, int64_t r0, const
       const __mmask16 m = tail_mask16(j1 - j);
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + j);
       for (int i = 0; i < R; ++i) {
-        const __m128i bytes = _mm_maskz_loadu_epi8(m, base + i * cols + j);
+        const __m128i bytes = _mm_maskz_loadu_epi8(m, row_ptr[i] + j);
         part[i] = _mm512_fmadd_ps(e4m3x16_times_2m8(bytes), xv, part[i]);
       }
     }
     for (int i = 0; i < R; ++i) {
-      const float scale = row_block_scale(w, g, r0 + i, b);
+      const float scale = row_block_scale(w, g, rows[i], b);
       acc[i] = _mm512_fmadd_ps(_mm512_mul_ps(part[i], _mm512_set1_ps(kTwoTo8)), _mm512_set1_ps(scale), acc[i]);
     }
   }
-  for (int i = 0; i < R; ++i) y[i] = reduce_add16(acc[i]);
+  for (int i = 0; i < R; ++i) y[rows[i] - row_begin] = reduce_add16(acc[i]);
 }
 
 template <int R>
-void bf16_rows_tile(const WeightRef& w, int64_t r0, const float* x, float* y) {
+void bf16_rows_tile(const WeightRef& w, const int64_t* rows, const float* x, float* y, int64_t row_begin) {
   const int64_t cols = w.cols;
-  const uint16_t* base = static_cast<const uint16_t*>(w.data) + r0 * cols;
+  const uint16_t* row_ptr[R];
+  for (int i = 0; i < R; ++i) row_ptr[i] = static_cast<const uint16_t*>(w.data) + rows[i] * cols;
   __m512 acc[R];
   for (int i = 0; i < R; ++i) acc[i] = _mm512_setzero_ps();
   int64_t j = 0;
   for (; j + 16 <= cols; j += 16) {
     const __m512 xv = _mm512_loadu_ps(x + j);
     for (int i = 0; i < R; ++i) {
-      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + i * cols + j));
+      if ((j & 31) == 0) _mm_prefetch(reinterpret_cast<const char*>(row_ptr[i] + j) + kStreamPrefetchBytes, _MM_HINT_T0);
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row_ptr[i] + j));
       acc[i] = _mm512_fmadd_ps(bf16x16_to_f32(h), xv, acc[i]);
     }
   }
@@ -103,11 +107,11 @@ void bf16_rows_tile(const WeightRef& w, int64_t r0, const float* x, float* y) {
     const __mmask16 m = tail_mask16(cols - j);
     const __m512 xv = _mm512_maskz_loadu_ps(m, x + j);
     for (int i = 0; i < R; ++i) {
-      const __m256i h = _mm256_maskz_loadu_epi16(m, base + i * cols + j);
+      const __m256i h = _mm256_maskz_loadu_epi16(m, row_ptr[i] + j);
       acc[i] = _mm512_fmadd_ps(bf16x16_to_f32(h), xv, acc[i]);
     }
   }
-  for (int i = 0; i < R; ++i) y[i] = reduce_add16(acc[i]);
+  for (int i = 0; i < R; ++i) y[rows[i] - row_begin] = reduce_add16(acc[i]);
 }
 
 }  // namespace
@@ -128,20 +132,16 @@ void fp8_gemv_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end
     }
     x_perm = x_perm_storage;
   }
-  int64_t r = row_begin;
-  for (; r + 4 <= row_end; r += 4) {
-    fp8_rows_tile<4>(w, g, r, x, x_perm, y + (r - row_begin), static_cast<int>(min_i64(4, row_end - r - 4)));
-  }
-  for (; r < row_end; ++r) {
-    fp8_rows_tile<1>(w, g, r, x, x_perm, y + (r - row_begin), static_cast<int>(min_i64(1, row_end - r - 1)));
-  }
+  for_each_stream_tile<4>(row_begin, row_end, [&]<int R>(const int64_t* rows) {
+    fp8_rows_tile<R>(w, g, rows, x, x_perm, y, row_begin);
+  });
 }
 
 void bf16_gemv_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end,
                            const float* x, float* y) {
-  int64_t r = row_begin;
-  for (; r + 4 <= row_end; r += 4) bf16_rows_tile<4>(w, r, x, y + (r - row_begin));
-  for (; r < row_end; ++r) bf16_rows_tile<1>(w, r, x, y + (r - row_begin));
+  for_each_stream_tile<4>(row_begin, row_end, [&]<int R>(const int64_t* rows) {
+    bf16_rows_tile<R>(w, rows, x, y, row_begin);
+  });
 }
 
 }  // namespace moestream::kernels

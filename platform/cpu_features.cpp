@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <unistd.h>
+
 namespace moestream {
 
 namespace {
@@ -84,6 +86,13 @@ CpuFeatures detect_cpu_features() {
     }
     f.brand = brand;
     while (!f.brand.empty() && f.brand.back() == ' ') f.brand.pop_back();
+  }
+  for (int name : {_SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE}) {
+    const long bytes = sysconf(name);
+    if (bytes > 0) {
+      f.last_level_cache_bytes = bytes;
+      break;
+    }
   }
   return f;
 }

@@ -1,6 +1,7 @@
 // CPU feature detection (cpuid + the OS's saved-state mask), for runtime kernel dispatch.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace moestream {
@@ -19,6 +20,9 @@ struct CpuFeatures {
   bool amx_bf16 = false;
   bool amx_int8 = false;
   std::string brand;
+  // Size of the largest data cache (L3, else L2) as the OS reports it; 0 if unknown.
+  // Benchmarks size their buffers from it so they measure DRAM, not cache.
+  int64_t last_level_cache_bytes = 0;
 
   bool has_avx2_kernels() const { return avx2 && fma && f16c; }
   bool has_avx512_kernels() const { return has_avx2_kernels() && avx512f && avx512bw && avx512vl && avx512dq; }

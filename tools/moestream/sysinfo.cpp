@@ -18,6 +18,7 @@ int run_sysinfo(int argc, char** argv) {
   const CpuFeatures& cpu = cpu_features();
   std::printf("cpu:            %s\n", cpu.brand.c_str());
   std::printf("cpu features:   %s\n", cpu.summary().c_str());
+  std::printf("cache (LLC):    %s\n", cpu.last_level_cache_bytes > 0 ? format_bytes(cpu.last_level_cache_bytes).c_str() : "unknown");
   std::printf("kernels:        %s\n", cpu.has_avx512_kernels() ? "avx512"
                                       : cpu.has_avx2_kernels() ? "avx2" : "scalar");
   std::printf("ram:            %s total, %s available\n", format_bytes(total_ram_bytes()).c_str(),
