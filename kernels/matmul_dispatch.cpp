@@ -11,16 +11,21 @@ namespace {
 
 // The serial row kernels of one ISA.
 struct IsaKernels {
-  void (*fp8_gemv)(const WeightRef&, int64_t, int64_t, const float*, float*);
+  void (*fp8_gemv)(const WeightRef&, int64_t, int64_t, const float*, int64_t, float*, int64_t);
   void (*bf16_gemv)(const WeightRef&, int64_t, int64_t, const float*, float*);
   void (*gemm)(const WeightRef&, int64_t, int64_t, const float*, int64_t, float*, int64_t);
   void (*transposed)(const WeightRef&, int64_t, int64_t, const float*, float*);
+  // FP8 products with up to this many tokens go through the GEMV tiles (each tile read once
+  // for all tokens), more through the panel GEMM: the measured crossover (docs/kernels.md,
+  // run 6: AVX-512 GEMV tiles 2.5x faster at 2 tokens, 11% at 8, GEMM 9% faster at 12;
+  // AVX2 6x / 2.2x / even at 24).
+  int64_t fp8_gemv_max_tokens;
 };
 
 constexpr IsaKernels kAvx2Isa{fp8_gemv_rows_avx2, bf16_gemv_rows_avx2, gemm_rows_avx2,
-                              matvec_transposed_rows_avx2};
+                              matvec_transposed_rows_avx2, 16};
 constexpr IsaKernels kAvx512Isa{fp8_gemv_rows_avx512, bf16_gemv_rows_avx512, gemm_rows_avx512,
-                                matvec_transposed_rows_avx512};
+                                matvec_transposed_rows_avx512, 8};
 
 int64_t weight_bytes_per_row(const WeightRef& w) {
   switch (w.type) {
@@ -31,11 +36,11 @@ int64_t weight_bytes_per_row(const WeightRef& w) {
   return w.cols;
 }
 
-// Serial: rows [row_begin, row_end) for n tokens, batch 1 through the fused GEMVs.
+// Serial: rows [row_begin, row_end) for n tokens, small n through the GEMV tiles.
 template <const IsaKernels& K>
 void matmul_rows(const WeightRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t n,
                  float* y, int64_t ldy) {
-  if (n == 1 && w.type == WeightType::kF8E4M3) return K.fp8_gemv(w, row_begin, row_end, x, y);
+  if (w.type == WeightType::kF8E4M3 && n <= K.fp8_gemv_max_tokens) return K.fp8_gemv(w, row_begin, row_end, x, n, y, ldy);
   if (n == 1 && w.type == WeightType::kBF16) return K.bf16_gemv(w, row_begin, row_end, x, y);
   K.gemm(w, row_begin, row_end, x, n, y, ldy);
 }

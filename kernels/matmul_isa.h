@@ -11,12 +11,14 @@
 
 namespace moestream::kernels {
 
-// y[r - row_begin] = W[r] . x for an FP8 E4M3 weight (f32, UE8M0 or no block scales, any
-// block shape). Dequantization is exact; the scale multiplies each block's partial sum.
+// y[t * ldy + r - row_begin] = W[r] . x[t] for t < n (x is [n, cols]) and an FP8 E4M3 weight
+// (f32, UE8M0 or no block scales, any block shape): GEMV tiles that decode each piece of
+// weight once for up to 4 tokens. Dequantization is exact; the scale multiplies each
+// block's partial sum.
 void fp8_gemv_rows_avx2(const WeightRef& w, int64_t row_begin, int64_t row_end, const float* x,
-                        float* y);
+                        int64_t n, float* y, int64_t ldy);
 void fp8_gemv_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end,
-                          const float* x, float* y);
+                          const float* x, int64_t n, float* y, int64_t ldy);
 
 // y[r - row_begin] = W[r] . x for a BF16 weight (exact widening, f32 accumulation).
 void bf16_gemv_rows_avx2(const WeightRef& w, int64_t row_begin, int64_t row_end,

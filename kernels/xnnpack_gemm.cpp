@@ -4,6 +4,7 @@
 #include <xnnpack.h>
 
 #include <limits>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,6 +22,21 @@ Status initialize_once() {
   return ok_status();
 }
 
+// One pthreadpool per thread count for the whole process (never destroyed: operators may
+// outlive any owner we could pick).
+std::shared_ptr<void> shared_pool(int64_t threads) {
+  static std::mutex mutex;
+  static std::map<int64_t, std::shared_ptr<void>> pools;
+  const std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<void>& pool = pools[threads];
+  if (!pool) {
+    pool = std::shared_ptr<void>(pthreadpool_create(static_cast<size_t>(threads)), [](void* p) {
+      if (p != nullptr) pthreadpool_destroy(static_cast<pthreadpool_t>(p));
+    });
+  }
+  return pool;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<XnnpackLinear>> XnnpackLinear::create(const float* weights, int64_t out, int64_t in,
@@ -29,7 +45,7 @@ Result<std::unique_ptr<XnnpackLinear>> XnnpackLinear::create(const float* weight
   std::unique_ptr<XnnpackLinear> linear(new XnnpackLinear());
   linear->in_ = in;
   linear->out_ = out;
-  linear->pool_ = pthreadpool_create(static_cast<size_t>(threads < 0 ? 0 : threads));
+  linear->pool_ = shared_pool(threads < 0 ? 0 : threads);
   const std::vector<float> bias(static_cast<size_t>(out), 0.0f);
   xnn_operator_t op = nullptr;
   const float inf = std::numeric_limits<float>::infinity();
@@ -45,12 +61,11 @@ Result<std::unique_ptr<XnnpackLinear>> XnnpackLinear::create(const float* weight
 
 XnnpackLinear::~XnnpackLinear() {
   if (op_ != nullptr) xnn_delete_operator(static_cast<xnn_operator_t>(op_));
-  if (pool_ != nullptr) pthreadpool_destroy(static_cast<pthreadpool_t>(pool_));
 }
 
 Status XnnpackLinear::run(const float* x, int64_t batch, float* y) {
   auto* op = static_cast<xnn_operator_t>(op_);
-  auto* pool = static_cast<pthreadpool_t>(pool_);
+  auto* pool = static_cast<pthreadpool_t>(pool_.get());
   xnn_status s = xnn_setup_fully_connected_nc_f32(op, static_cast<size_t>(batch), x, y, pool);
   if (s == xnn_status_success) s = xnn_run_operator(op, pool);
   if (s != xnn_status_success) {

@@ -14,7 +14,9 @@ namespace moestream::kernels {
 class XnnpackLinear {
  public:
   // weights: row-major [out, in] f32, copied (packed) by XNNPACK; `threads` for its
-  // pthreadpool (0 = hardware concurrency).
+  // pthreadpool (0 = hardware concurrency). Operators with the same thread count share one
+  // pool: separate pools kept spinning threads of one operator competing with the next
+  // (bench kernels rotating 17 copies ran at a quarter of the speed).
   static Result<std::unique_ptr<XnnpackLinear>> create(const float* weights, int64_t out, int64_t in,
                                                        int64_t threads);
   ~XnnpackLinear();
@@ -30,7 +32,7 @@ class XnnpackLinear {
  private:
   XnnpackLinear() = default;
   void* op_ = nullptr;    // xnn_operator_t
-  void* pool_ = nullptr;  // pthreadpool_t
+  std::shared_ptr<void> pool_;  // pthreadpool_t, shared per thread count
   int64_t in_ = 0, out_ = 0;
 };
 

@@ -123,8 +123,8 @@ std::vector<const MatmulKernels*> fast_sets() {
 
 namespace {
 
-// GEMV (full and a row range starting and ending inside blocks), GEMM for several token
-// counts, matmul_rows, and W^T x: each fast set against the reference.
+// GEMV (full and a row range starting and ending inside blocks), several token counts
+// (GEMV tiles and panel GEMM), matmul_rows, and W^T x: each fast set against the reference.
 void check_against_reference(const WeightRef& w, const std::string& label) {
   const MatmulKernels& ref = reference_matmul_kernels();
   const int64_t rows = w.rows, cols = w.cols;
@@ -155,7 +155,9 @@ void check_against_reference(const WeightRef& w, const std::string& label) {
       check_close(got_t, want_t, mag_t, what + " transposed");
     }
 
-    for (int64_t n : {2, 3, 5, 8}) {
+    // FP8 up to 8 (AVX-512) or 16 (AVX2) tokens goes through the GEMV tiles, more through
+    // the panel GEMM: both paths, and every token-group remainder (4 + 1, 4 + 3, ...).
+    for (int64_t n : {2, 3, 5, 7, 8, 9, 17}) {
       const auto xm = random_vector(n * cols, 11 + static_cast<uint32_t>(n));
       const auto mag = magnitudes(w, xm.data(), n);
       std::vector<float> want_m(n * rows), got_m(n * rows);
