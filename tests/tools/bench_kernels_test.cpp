@@ -32,14 +32,16 @@ const std::string kCli = MOESTREAM_CLI_PATH;
 
 TEST_CASE("bench kernels prints GEMV bandwidth against the triad, GEMM and XNNPACK rows, and a summary") {
   const Output o = run(kCli + " bench kernels --shapes kv_a_proj --seconds 0.02 --repeat 1 --triad-mb 16 --rotate-mb 16 "
-                              "--batch 4 --threads 2 --no-model");
+                              "--batch 12 --few 3 --threads 2 --no-model");
   REQUIRE_MESSAGE(o.exit_code == 0, o.output);
   CHECK(o.output.find("triad:") != std::string::npos);
   CHECK(o.output.find("| fp8 gemv avx2") != std::string::npos);
+  CHECK(o.output.find("| fp8 gemv-n avx2") != std::string::npos);
   CHECK(o.output.find("| fp8 gemm avx2") != std::string::npos);
   CHECK(o.output.find("| xnnpack f32 fc") != std::string::npos);
   CHECK(o.output.find("bench kernels: triad") != std::string::npos);
   CHECK(run(kCli + " bench kernels --repeat 0").exit_code != 0);
+  CHECK(run(kCli + " bench kernels --few 0").exit_code != 0);
 }
 
 TEST_CASE("logits --threads gives the same logits for 1 and 2 kernel threads and refuses bad values") {

@@ -61,6 +61,7 @@ struct Options {
   int64_t triad_mb = 0;   // 0: max(256, the last-level cache) per array
   int64_t rotate_mb = 0;  // weight copies per shape, so GEMVs stream from DRAM; 0: max(256, 2 x LLC)
   int64_t prefill = 64, decode = 16;
+  int64_t few = 4;  // tokens of the "few tokens" rows (an expert's share of a prefill)
   bool reference = false, skip_model = false;
 };
 
@@ -232,6 +233,7 @@ int run_bench_kernels(int argc, char** argv) {
   args.option("--seconds", &o.seconds, "S", "time per measurement (default 0.3)");
   args.option("--repeat", &o.repeat, "N", "measurements per figure, median reported (default 3)");
   args.option("--batch", &o.batch, "N", "tokens for the GEMM rows (default 32)");
+  args.option("--few", &o.few, "N", "tokens for the few-token rows: GEMV tiles, weights streamed once (default 4)");
   args.option("--triad-mb", &o.triad_mb, "MB", "size of each triad array (default: the last-level cache, at least 256)");
   args.option("--rotate-mb", &o.rotate_mb, "MB", "weight copies rotated per shape (default: twice the last-level cache, at least 256)");
   args.option("--shapes", &only, "expert|attn|all|NAME", "which weight shapes, or one by name, e.g. kv_a_proj (default all)");
@@ -240,9 +242,9 @@ int run_bench_kernels(int argc, char** argv) {
   args.flag("--reference", &o.reference, "also time the scalar reference kernels (slow)");
   args.flag("--no-model", &o.skip_model, "skip the synthetic small model");
   if (!args.parse(argc, argv)) return args.exit_code();
-  if (threads < 0 || o.repeat < 1 || o.batch < 1 || o.seconds <= 0 || o.triad_mb < 0 || (o.triad_mb > 0 && o.triad_mb < 8) ||
+  if (threads < 0 || o.repeat < 1 || o.batch < 1 || o.few < 1 || o.seconds <= 0 || o.triad_mb < 0 || (o.triad_mb > 0 && o.triad_mb < 8) ||
       o.prefill < 1 || o.decode < 1 || o.rotate_mb < 0) {
-    return report_error(invalid_argument("need --threads >= 0, --repeat >= 1, --batch >= 1, --seconds > 0, --triad-mb >= 8 "
+    return report_error(invalid_argument("need --threads >= 0, --repeat >= 1, --batch >= 1, --few >= 1, --seconds > 0, --triad-mb >= 8 "
                                          "(or 0 for the default), --prefill/--decode >= 1, --rotate-mb >= 0"));
   }
   // Buffers larger than the last-level cache, so every figure is a DRAM figure (a 480 MB L3
@@ -273,7 +275,8 @@ int run_bench_kernels(int argc, char** argv) {
   for (const Shape& s : kShapes) {
     const bool named = std::string(s.name).find(only) != std::string::npos;
     if (!(only == "all" || named || (only == "expert" && s.expert) || (only == "attn" && !s.expert))) continue;
-    std::vector<float> x(static_cast<size_t>(s.cols * o.batch)), y(static_cast<size_t>(s.rows * o.batch));
+    const int64_t max_tokens = std::max(o.batch, o.few);
+    std::vector<float> x(static_cast<size_t>(s.cols * max_tokens)), y(static_cast<size_t>(s.rows * max_tokens));
     for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<int64_t>(i % 17) - 8) * 0.1f;
     {
       WeightCopies fp8 = make_copies(kernels::WeightType::kF8E4M3, s.rows, s.cols, o.rotate_mb * (1 << 20));
@@ -284,6 +287,12 @@ int run_bench_kernels(int argc, char** argv) {
         const Measured m = measure(o, &triad, bytes, [&](int64_t i) { k.matvec_rows(fp8.refs[i % copies], 0, s.rows, x.data(), y.data()); });
         print_row("fp8 gemv " + name, s, 1, m, bytes, "");
         if (s.expert) best_expert_ratio = std::max(best_expert_ratio, m.ratio.median);
+      }
+      for (const std::string& name : sets) {
+        if (name == "reference") continue;
+        const kernels::MatmulKernels& k = *kernels::matmul_kernels_named(name);
+        const Measured m = measure(o, &triad, bytes, [&](int64_t i) { k.matmul(fp8.refs[i % copies], x.data(), o.few, y.data()); });
+        print_row("fp8 gemv-n " + name, s, o.few, m, bytes, "");
       }
       for (const std::string& name : sets) {
         if (name == "reference") continue;
@@ -336,15 +345,16 @@ int run_bench_kernels(int argc, char** argv) {
     WeightCopies gu = make_copies(kernels::WeightType::kF8E4M3, 2048, 7168, o.rotate_mb * (1 << 20));
     WeightCopies down = make_copies(kernels::WeightType::kF8E4M3, 7168, 2048, o.rotate_mb * (1 << 20) / 2);
     const size_t pairs = gu.refs.size() / 2, downs = down.refs.size();
-    std::vector<float> x(static_cast<size_t>(7168 * o.batch), 0.25f), y(static_cast<size_t>(7168 * o.batch));
+    const int64_t max_tokens = std::max(o.batch, o.few);
+    std::vector<float> x(static_cast<size_t>(7168 * max_tokens), 0.25f), y(static_cast<size_t>(7168 * max_tokens));
     const double bytes = 2.0 * static_cast<double>(gu.bytes_each) + static_cast<double>(down.bytes_each);
     char note[64];
     std::snprintf(note, sizeof note, "gate+up+down, %.1f MB of weights", bytes / 1e6);
     for (const std::string& name : sets) {
       const kernels::MatmulKernels& k = *kernels::matmul_kernels_named(name);
-      for (int64_t batch : {int64_t{1}, o.batch}) {
+      for (int64_t batch : {int64_t{1}, o.few, o.batch}) {
         if (batch > 1 && name == "reference") continue;
-        const Measured m = measure(o, batch == 1 ? &triad : nullptr, bytes, [&](int64_t i) {
+        const Measured m = measure(o, batch <= o.few ? &triad : nullptr, bytes, [&](int64_t i) {
           const size_t p = static_cast<size_t>(i) % pairs;
           kernels::swiglu_expert(k, gu.refs[2 * p], gu.refs[2 * p + 1], down.refs[static_cast<size_t>(i) % downs], x.data(), batch, y.data());
         });
