@@ -5,26 +5,26 @@
 #include <mutex>
 #include <thread>
 
-#include "platform/thread_pool.h"
+#include "kernels/kernel_team.h"
 
 namespace moestream::kernels {
 namespace {
 
 std::mutex g_mutex;
 int64_t g_threads = 0;                // 0: not chosen yet (hardware concurrency)
-std::unique_ptr<ThreadPool> g_pool;  // created on first parallel use
+std::unique_ptr<KernelTeam> g_pool;  // created on first parallel use
 
 int64_t resolved(int64_t threads) {
   if (threads > 0) return threads;
   return std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
 }
 
-ThreadPool* pool() {
+KernelTeam* pool() {
   std::lock_guard<std::mutex> lock(g_mutex);
   const int64_t want = resolved(g_threads);
   if (want <= 1) return nullptr;
   if (!g_pool || static_cast<int64_t>(g_pool->size()) != want) {
-    g_pool = std::make_unique<ThreadPool>(static_cast<size_t>(want));
+    g_pool = std::make_unique<KernelTeam>(want);
   }
   return g_pool.get();
 }
@@ -47,13 +47,15 @@ void parallel_rows(int64_t count, int64_t grain, int64_t work,
   if (count <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int64_t units = (count + grain - 1) / grain;
-  ThreadPool* p = (work < kMinParallelWork || units < 2) ? nullptr : pool();
-  if (p == nullptr) {
+  KernelTeam* team = (work < kMinParallelWork || units < 2) ? nullptr : pool();
+  if (team == nullptr) {
     fn(0, count);
     return;
   }
-  p->parallel_for(static_cast<size_t>(units), [&](size_t begin, size_t end, size_t) {
-    fn(static_cast<int64_t>(begin) * grain, std::min(count, static_cast<int64_t>(end) * grain));
+  const int64_t per = (units + std::min(units, team->size()) - 1) / std::min(units, team->size());
+  const int64_t pieces = (units + per - 1) / per;
+  team->run(pieces, [&](int64_t piece) {
+    fn(piece * per * grain, std::min(count, (piece + 1) * per * grain));
   });
 }
 
