@@ -43,6 +43,7 @@ class Exporter {
 
  private:
   Status fill(const ExportTensor& t, AtomicFileWriter& out);
+  Status write_files(const std::string& dir, ExportSummary* summary);
   Result<const uint8_t*> raw_blob(int64_t layer, int64_t expert);
 
   const ContainerReader& reader_;
@@ -180,10 +181,45 @@ Status Exporter::fill(const ExportTensor& t, AtomicFileWriter& out) {
   return out.write(floats_.data(), t.size);
 }
 
+// Everything is written into DIR.partial next to DIR and moved in only when every file is
+// complete, so a failed export (full disk, corrupt container) leaves DIR as it was: no half
+// set of shards, no replaced files; DIR itself is removed again if this call created it.
 Status Exporter::write(const std::string& dir, ExportSummary* summary) {
+  namespace fs = std::filesystem;
+  fs::path target(dir);
+  if (!target.has_filename()) target = target.parent_path();
+  fs::path staging = target;
+  staging += ".partial";
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return io_error("cannot create " + dir + ": " + ec.message());
+  const bool existed = fs::exists(target, ec);
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) return io_error("cannot create " + staging.string() + ": " + ec.message());
+  ExportSummary staged;
+  Status status = write_files(staging.string(), &staged);
+  if (status.ok()) {
+    fs::create_directories(target, ec);
+    if (ec) status = io_error("cannot create " + target.string() + ": " + ec.message());
+  }
+  if (status.ok()) {
+    std::vector<fs::path> files;  // listed first: no renaming while the directory is read
+    for (const auto& entry : fs::directory_iterator(staging, ec)) files.push_back(entry.path());
+    if (ec) status = io_error("cannot list " + staging.string() + ": " + ec.message());
+    for (size_t i = 0; status.ok() && i < files.size(); ++i) {
+      fs::rename(files[i], target / files[i].filename(), ec);
+      if (ec) status = io_error("cannot move " + files[i].string() + " into " + target.string() + ": " + ec.message());
+    }
+  }
+  fs::remove_all(staging, ec);
+  if (!status.ok()) {
+    if (!existed) fs::remove(target, ec);  // only if still empty
+    return status;
+  }
+  *summary = staged;
+  return ok_status();
+}
+
+Status Exporter::write_files(const std::string& dir, ExportSummary* summary) {
   std::map<std::string, std::vector<const ExportTensor*>> shards;
   uint64_t total = 0;
   for (const auto& t : tensors_) {
