@@ -45,7 +45,12 @@ Result<RamBudgetPlan> plan_ram_budget(const RamBudgetInputs& in) {
 }
 
 uint64_t default_overhead_bytes(uint64_t baseline_rss, uint64_t activation_bytes) {
-  return baseline_rss + activation_bytes + (32ull << 20);
+  // The start-up RSS moves by a few MB from run to run (pages of the mapped container the
+  // header checks touched, allocator state); rounded up to 16 MiB it is the same in nearly
+  // every run, so one --ram-budget gives the same number of expert slots.
+  constexpr uint64_t kGranule = 16ull << 20;
+  const uint64_t baseline = (baseline_rss + kGranule - 1) / kGranule * kGranule;
+  return baseline + activation_bytes + (32ull << 20);
 }
 
 }  // namespace moestream

@@ -34,8 +34,9 @@ struct RamBudgetPlan {
 
 Result<RamBudgetPlan> plan_ram_budget(const RamBudgetInputs& inputs);
 
-// Process overhead allowance: what the process already uses before the model is opened,
-// plus room for activations and logits.
+// Process overhead allowance: what the process already uses before the model is opened
+// (rounded up to 16 MiB so small run-to-run differences do not change the plan), plus room
+// for activations and logits.
 uint64_t default_overhead_bytes(uint64_t baseline_rss, uint64_t activation_bytes);
 
 }  // namespace moestream

@@ -28,3 +28,12 @@ TEST_CASE("the ram budget gives the expert cache what is left, and refuses too s
   CHECK_FALSE(refused.ok());
   CHECK(refused.status().message().find("at least 10 expert slots") != std::string::npos);
 }
+
+TEST_CASE("the overhead allowance does not move with small differences in start-up RSS") {
+  const uint64_t mib = 1ull << 20;
+  // 97 and 110 MiB both round to 112 MiB; plus activations and the fixed 32 MiB.
+  CHECK(default_overhead_bytes(97 * mib, 5 * mib) == (112 + 5 + 32) * mib);
+  CHECK(default_overhead_bytes(110 * mib, 5 * mib) == default_overhead_bytes(97 * mib, 5 * mib));
+  CHECK(default_overhead_bytes(112 * mib, 0) == (112 + 32) * mib);
+  CHECK(default_overhead_bytes(113 * mib, 0) == (128 + 32) * mib);
+}
