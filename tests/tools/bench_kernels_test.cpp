@@ -9,6 +9,7 @@
 #include <string>
 
 #include "support/cli_runner.h"
+#include "support/file_contents.h"
 #include "support/temp_dir.h"
 
 using namespace moestream::testing;
@@ -18,13 +19,6 @@ namespace {
 using Output = CliResult;
 
 Output run(const std::string& command) { return run_shell(command); }
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 const std::string kCli = MOESTREAM_CLI_PATH;
 

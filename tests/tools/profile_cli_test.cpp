@@ -20,19 +20,13 @@
 #include "runtime/model.h"
 #include "runtime/sampler.h"
 #include "support/cli_runner.h"
+#include "support/file_contents.h"
 #include "support/temp_dir.h"
 
 using namespace moestream;
 using namespace moestream::testing;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The tiny preset's vocabulary is smaller than its tokenizer's: prompts are token ids.
 const std::vector<std::vector<int32_t>> kPrompts = {{0, 5, 9, 100, 200, 7, 8, 1500, 33, 2}, {1, 17, 400, 3, 99}};

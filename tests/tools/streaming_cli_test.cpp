@@ -15,6 +15,7 @@
 #include <string>
 
 #include "support/cli_runner.h"
+#include "support/file_contents.h"
 #include "support/temp_dir.h"
 
 using namespace moestream::testing;
@@ -26,13 +27,6 @@ std::string cli() { return MOESTREAM_CLI_PATH; }
 using Output = CliResult;
 
 Output run(const std::string& command) { return run_shell(command); }
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 const char* const kTokens = "0 5 9 100 200 7 8 1500 33 2";
 

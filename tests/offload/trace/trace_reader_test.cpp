@@ -8,6 +8,7 @@
 
 #include "offload/trace/trace_encoding.h"
 #include "offload/trace/trace_writer.h"
+#include "support/file_contents.h"
 #include "support/temp_dir.h"
 #include "trace_test_records.h"
 
@@ -15,13 +16,6 @@ using namespace moestream;
 using namespace moestream::trace;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void spit(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
@@ -34,7 +28,7 @@ std::string write_sample(const moestream::testing::TempDir& dir, uint32_t record
   REQUIRE(writer.ok());
   for (uint32_t i = 0; i < records; ++i) REQUIRE(writer->append(test_records::record_for(h, i)).ok());
   REQUIRE(writer->finish().ok());
-  return slurp(path);
+  return moestream::testing::read_file(path);
 }
 
 Status read_error(const std::string& path) {

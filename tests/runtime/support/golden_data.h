@@ -21,7 +21,7 @@ struct NpyArray {
 
 // NumPy v1.0 '<f4' C-order: header length is the uint16 at byte 8, data after 10 + length.
 inline NpyArray read_npy_f32(const std::string& path) {
-  const std::string bytes = read_text_file(path);
+  const std::string bytes = read_file(path);
   NpyArray out;
   if (bytes.size() < 10 || bytes.compare(1, 5, "NUMPY") != 0) return out;
   uint16_t header_len = 0;
@@ -43,7 +43,7 @@ inline NpyArray read_npy_f32(const std::string& path) {
 }
 
 inline std::vector<std::vector<int32_t>> golden_prompts() {
-  const auto j = nlohmann::json::parse(read_text_file(golden_dir() + "/prompts.json"));
+  const auto j = nlohmann::json::parse(read_file(golden_dir() + "/prompts.json"));
   std::vector<std::vector<int32_t>> prompts;
   for (const auto& p : j["prompts"]) prompts.push_back(p.get<std::vector<int32_t>>());
   return prompts;
@@ -53,7 +53,7 @@ inline std::vector<std::vector<int32_t>> golden_prompts() {
 using GoldenRouting = std::vector<std::map<std::pair<int64_t, int64_t>, std::vector<int32_t>>>;
 
 inline GoldenRouting golden_routing(const std::string& variant) {
-  const auto j = nlohmann::json::parse(read_text_file(golden_dir() + "/ref/" + variant + "/routing.json"));
+  const auto j = nlohmann::json::parse(read_file(golden_dir() + "/ref/" + variant + "/routing.json"));
   GoldenRouting out;
   for (const auto& prompt : j["prompts"]) {
     out.emplace_back();
@@ -66,7 +66,7 @@ inline GoldenRouting golden_routing(const std::string& variant) {
 }
 
 inline std::vector<int32_t> golden_mtp_input_ids(const std::string& variant, size_t prompt) {
-  const auto j = nlohmann::json::parse(read_text_file(golden_dir() + "/ref/" + variant + "/reference.json"));
+  const auto j = nlohmann::json::parse(read_file(golden_dir() + "/ref/" + variant + "/reference.json"));
   return j["per_prompt"][prompt]["mtp"]["mtp_input_ids"].get<std::vector<int32_t>>();
 }
 

@@ -18,15 +18,9 @@
 #include "runtime/expert_provider.h"
 #include "expert_by_name.h"
 #include "runtime/weight_source.h"
+#include "support/file_contents.h"
 
 namespace moestream::testing {
-
-inline std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 inline ModelConfig model_config_from_hf_json(const nlohmann::json& j) {
   ModelConfig c;
@@ -86,8 +80,8 @@ inline ModelConfig model_config_from_hf_json(const nlohmann::json& j) {
 class HfTestCheckpoint : public WeightSource, public ExpertProvider {
  public:
   explicit HfTestCheckpoint(const std::string& dir) {
-    config_ = model_config_from_hf_json(nlohmann::json::parse(read_text_file(dir + "/config.json")));
-    const auto index = nlohmann::json::parse(read_text_file(dir + "/model.safetensors.index.json"));
+    config_ = model_config_from_hf_json(nlohmann::json::parse(read_file(dir + "/config.json")));
+    const auto index = nlohmann::json::parse(read_file(dir + "/model.safetensors.index.json"));
     std::map<std::string, bool> files;
     for (auto& [name, file] : index["weight_map"].items()) files[file.get<std::string>()] = true;
     for (auto& [file, unused] : files) load_shard(dir + "/" + file);
@@ -125,7 +119,7 @@ class HfTestCheckpoint : public WeightSource, public ExpertProvider {
 
  private:
   void load_shard(const std::string& path) {
-    auto bytes = std::make_unique<std::string>(read_text_file(path));
+    auto bytes = std::make_unique<std::string>(read_file(path));
     uint64_t header_size = 0;
     std::memcpy(&header_size, bytes->data(), 8);
     const auto header = nlohmann::json::parse(bytes->substr(8, header_size));

@@ -12,7 +12,7 @@ namespace {
 
 const BpeModel& deepseek_bpe() {
   static const BpeModel* model = [] {
-    auto json = nlohmann::json::parse(testing::read_binary_file(testing::vendored_tokenizer_dir() + "/tokenizer.json"));
+    auto json = nlohmann::json::parse(testing::read_file(testing::vendored_tokenizer_dir() + "/tokenizer.json"));
     auto bpe = BpeModel::from_json(json["model"]);
     REQUIRE(bpe.ok());
     return new BpeModel(std::move(bpe).value());

@@ -33,7 +33,7 @@ bool reference_required() {
 std::string prepare_reference(const std::string& tools_dir) {
   if (std::system("command -v node >/dev/null 2>&1") != 0) return "node is not installed";
   // Installed and at the pinned version (package-lock.json): nothing to do.
-  std::string installed = testing::read_binary_file(tools_dir + "/node_modules/@lenml/tokenizers/package.json");
+  std::string installed = testing::read_file(tools_dir + "/node_modules/@lenml/tokenizers/package.json");
   if (installed.find("\"version\": \"3.7.2\"") != std::string::npos) return "";
   if (std::system("command -v npm >/dev/null 2>&1") != 0) return "npm is not installed";
   std::string log = (fs::temp_directory_path() / "moestream-tokenizer-npm-ci.log").string();
@@ -136,7 +136,7 @@ TEST_CASE("tokenizer matches the JavaScript reference on the corpus, and round-t
   const Tokenizer& tokenizer = testing::deepseek_tokenizer();
   size_t total_bytes = 0, total_tokens = 0, mismatched_files = 0, roundtrip_failures = 0;
   for (const std::string& file : files) {
-    const std::string text = testing::read_binary_file(file);
+    const std::string text = testing::read_file(file);
     total_bytes += text.size();
     auto it = reference.find(file);
     REQUIRE_MESSAGE(it != reference.end(), "no reference ids for " << file);

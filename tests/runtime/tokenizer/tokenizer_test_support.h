@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "runtime/tokenizer/tokenizer.h"
+#include "support/file_contents.h"
 
 namespace moestream::testing {
 
@@ -22,13 +23,6 @@ inline const Tokenizer& deepseek_tokenizer() {
     return new Tokenizer(std::move(loaded).value());
   }();
   return *tokenizer;
-}
-
-inline std::string read_binary_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 }  // namespace moestream::testing
