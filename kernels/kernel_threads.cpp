@@ -52,7 +52,8 @@ void parallel_rows(int64_t count, int64_t grain, int64_t work,
     fn(0, count);
     return;
   }
-  const int64_t per = (units + std::min(units, team->size()) - 1) / std::min(units, team->size());
+  const int64_t ways = std::min(units, team->size());
+  const int64_t per = (units + ways - 1) / ways;
   const int64_t pieces = (units + per - 1) / per;
   team->run(pieces, [&](int64_t piece) {
     fn(piece * per * grain, std::min(count, (piece + 1) * per * grain));
