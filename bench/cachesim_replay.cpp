@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "offload/cachesim/simulator.h"
-#include "offload/cachesim/trace_loading.h"
+#include "profiling/cachesim/simulator.h"
+#include "profiling/cachesim/trace_loading.h"
 #include "platform/clock.h"
 
 using namespace moestream;

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "platform/clock.h"
-#include "runtime/tokenizer/token_stream_decoder.h"
-#include "runtime/tokenizer/tokenizer.h"
+#include "text/tokenizer/token_stream_decoder.h"
+#include "text/tokenizer/tokenizer.h"
 
 #ifndef MOESTREAM_BENCH_SOURCE_DIR
 #define MOESTREAM_BENCH_SOURCE_DIR "."

@@ -9,7 +9,7 @@
 #include "format/model_config_fb.h"
 #include "format/model_config_json.h"
 #include "format/moestream_generated.h"
-#include "format/page_release.h"
+#include "platform/page_release.h"
 #include "platform/aligned_buffer.h"
 
 namespace moestream {

@@ -1,4 +1,4 @@
-// Turns what a profiled run does into .mstrace records (offload/trace/): the router's choice
+// Turns what a profiled run does into .mstrace records (profiling/trace/): the router's choice
 // with scores and next candidates (a RoutingObserver), the pre-gating guesses (an
 // ExpertProvider that wraps the streaming one and notes each prefetch hint, with scores from
 // the model's pre-gating observer), and what the expert cache did for each chosen expert (hit,
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "offload/expert_cache.h"
-#include "offload/trace/trace_format.h"
+#include "profiling/trace/trace_format.h"
 #include "runtime/expert_provider.h"
 #include "runtime/moe_layer.h"
 

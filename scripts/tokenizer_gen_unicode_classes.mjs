@@ -1,9 +1,9 @@
-// Regenerates runtime/tokenizer/unicode_classes_data.inc: the code point ranges of the
+// Regenerates text/tokenizer/unicode_classes_data.inc: the code point ranges of the
 // Unicode properties that tokenizer.json regexes use, taken from the JavaScript engine that
 // runs the reference tokenizer (@lenml/tokenizers, regexes compiled with the "u" flag).
 // PCRE2's own tables (Debian 12: Unicode 14) lag behind Node's ICU, so the C++ tokenizer
 // rewrites \p{..} and \s into these explicit ranges to classify every code point the same way.
-//   node scripts/tokenizer_gen_unicode_classes.mjs > runtime/tokenizer/unicode_classes_data.inc
+//   node scripts/tokenizer_gen_unicode_classes.mjs > text/tokenizer/unicode_classes_data.inc
 const classes = [
   // name used in the pattern, JS regex testing one code point
   ["L", /^\p{L}$/u], ["M", /^\p{M}$/u], ["N", /^\p{N}$/u], ["P", /^\p{P}$/u],

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "golden_fixture.h"
+#include "support/golden_fixture.h"
 
 namespace moestream {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "format/checksum.h"
 #include "format/container_layout.h"
-#include "format/hf_checkpoint.h"
-#include "golden_fixture.h"
+#include "interop/hf_checkpoint.h"
+#include "support/golden_fixture.h"
 #include "platform/float_formats.h"
 
 namespace moestream {

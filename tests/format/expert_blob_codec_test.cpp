@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "golden_fixture.h"
+#include "support/golden_fixture.h"
 
 namespace moestream {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "format/hf_checkpoint.h"
+#include "interop/hf_checkpoint.h"
 
 namespace moestream {
 namespace {

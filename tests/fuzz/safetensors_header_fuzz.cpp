@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "format/safetensors_file.h"
+#include "interop/safetensors_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The data section is 64 bytes, so offsets beyond it must be refused.

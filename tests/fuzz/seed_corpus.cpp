@@ -7,7 +7,7 @@
 #include "format/container_writer.h"
 #include "format/model_config_json.h"
 #include "format/model_tensors.h"
-#include "format/safetensors_file.h"
+#include "interop/safetensors_file.h"
 #include "fuzz_container.h"
 
 using namespace moestream;

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "format/hf_converter.h"
+#include "interop/hf_converter.h"
 #include "runtime/model.h"
 #include "support/golden_data.h"
 #include "../support/temp_dir.h"

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <set>
 
-#include "format/hf_converter.h"
+#include "interop/hf_converter.h"
 #include "runtime/container_weights.h"
 #include "support/golden_data.h"
 #include "../support/temp_dir.h"

@@ -5,7 +5,7 @@
 
 #include <doctest/doctest.h>
 
-#include "format/hf_converter.h"
+#include "interop/hf_converter.h"
 #include "format/synthetic_model.h"
 #include "offload/fault_injecting_read_backend.h"
 #include "runtime/container_weights.h"

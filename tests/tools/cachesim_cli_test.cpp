@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "offload/trace/trace_writer.h"
+#include "profiling/trace/trace_writer.h"
 #include "support/cli_runner.h"
 #include "support/temp_dir.h"
 

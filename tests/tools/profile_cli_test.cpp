@@ -15,7 +15,7 @@
 #include <string>
 #include <tuple>
 
-#include "offload/trace/trace_reader.h"
+#include "profiling/trace/trace_reader.h"
 #include "runtime/container_weights.h"
 #include "runtime/model.h"
 #include "runtime/sampler.h"

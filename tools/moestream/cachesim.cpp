@@ -10,11 +10,11 @@
 
 #include "arg_parser.h"
 #include "command_registry.h"
-#include "offload/cachesim/json_report.h"
-#include "offload/cachesim/svg_plot.h"
-#include "offload/cachesim/sweep.h"
-#include "offload/cachesim/text_report.h"
-#include "offload/cachesim/trace_loading.h"
+#include "profiling/cachesim/json_report.h"
+#include "profiling/cachesim/svg_plot.h"
+#include "profiling/cachesim/sweep.h"
+#include "profiling/cachesim/text_report.h"
+#include "profiling/cachesim/trace_loading.h"
 #include "platform/file.h"
 #include "platform/progress_bar.h"
 

@@ -5,7 +5,7 @@
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
-#include "runtime/tokenizer/model_tokenizer.h"
+#include "runtime/model_tokenizer.h"
 
 namespace moestream::cli {
 namespace {

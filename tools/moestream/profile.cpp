@@ -17,14 +17,14 @@
 #include "command_registry.h"
 #include "forward_session.h"
 #include "kernel_flags.h"
-#include "offload/trace/trace_csv_export.h"
-#include "offload/trace/trace_writer.h"
+#include "profiling/trace/trace_csv_export.h"
+#include "profiling/trace/trace_writer.h"
 #include "platform/clock.h"
 #include "platform/progress_bar.h"
 #include "profile_summary.h"
 #include "runtime/profile_recorder.h"
 #include "runtime/sampler.h"
-#include "runtime/tokenizer/model_tokenizer.h"
+#include "runtime/model_tokenizer.h"
 
 namespace moestream::cli {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "offload/cache_stats.h"
-#include "offload/trace/trace_format.h"
+#include "profiling/trace/trace_format.h"
 
 namespace moestream::cli {
 

@@ -14,7 +14,7 @@
 #include "kernel_flags.h"
 #include "platform/clock.h"
 #include "runtime/sampler.h"
-#include "runtime/tokenizer/model_tokenizer.h"
+#include "runtime/model_tokenizer.h"
 
 namespace moestream::cli {
 namespace {

@@ -5,7 +5,7 @@
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
-#include "format/hf_exporter.h"
+#include "interop/hf_exporter.h"
 #include "format/synthetic_model.h"
 #include "platform/memory_probe.h"
 #include "platform/progress_bar.h"

@@ -9,8 +9,8 @@
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
-#include "runtime/chat/chat_template.h"
-#include "runtime/tokenizer/model_tokenizer.h"
+#include "text/chat/chat_template.h"
+#include "runtime/model_tokenizer.h"
 
 namespace moestream::cli {
 namespace {

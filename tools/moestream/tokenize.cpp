@@ -8,8 +8,8 @@
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
-#include "runtime/tokenizer/model_tokenizer.h"
-#include "runtime/tokenizer/utf8.h"
+#include "runtime/model_tokenizer.h"
+#include "text/tokenizer/utf8.h"
 
 namespace moestream::cli {
 namespace {

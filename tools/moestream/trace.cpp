@@ -6,8 +6,8 @@
 
 #include "arg_parser.h"
 #include "command_registry.h"
-#include "offload/trace/trace_csv_export.h"
-#include "offload/trace/trace_reader.h"
+#include "profiling/trace/trace_csv_export.h"
+#include "profiling/trace/trace_reader.h"
 #include "platform/file.h"
 #include "platform/progress_bar.h"
 

@@ -1,0 +1,78 @@
+#include "runtime/model_tokenizer.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "format/container_reader.h"
+#include "format/moestream_generated.h"
+#include "platform/file.h"
+
+namespace moestream {
+namespace {
+
+std::string template_from_config(std::string_view config_json) {
+  if (config_json.empty()) return {};
+  auto config = nlohmann::json::parse(config_json, nullptr, false);
+  if (config.is_discarded() || !config.is_object()) return {};
+  auto it = config.find("chat_template");
+  if (it == config.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  // A list of {"name", "template"}: the "default" one.
+  if (it->is_array()) {
+    for (const auto& entry : *it) {
+      if (entry.is_object() && entry.value("name", std::string()) == "default" &&
+          entry.contains("template") && entry["template"].is_string()) {
+        return entry["template"].get<std::string>();
+      }
+    }
+  }
+  return {};
+}
+
+Result<std::string> read_small_file(const std::string& path) {
+  MOESTREAM_ASSIGN_OR_RETURN(File file, File::open_read(path));
+  MOESTREAM_ASSIGN_OR_RETURN(uint64_t size, file.size());
+  std::string text(size, '\0');
+  if (size > 0) MOESTREAM_TRY(file.read_exact(text.data(), size, 0));
+  return text;
+}
+
+}  // namespace
+
+Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return invalid_argument(path + " is a directory; pass a .mst model or a tokenizer.json file");
+  }
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0) {
+    MOESTREAM_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::from_file(path));
+    std::string config_text;
+    auto config_path = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
+    if (std::filesystem::is_regular_file(config_path, ec)) {
+      auto config = read_small_file(config_path.string());
+      if (config.ok()) config_text = std::move(config).value();
+    }
+    return ModelTokenizer{std::move(tokenizer), template_from_config(config_text)};
+  }
+  auto reader = ContainerReader::open(path);
+  if (!reader.ok()) {
+    return reader.status().with_context("opening " + path +
+                                        " (expected a .mst model or a tokenizer.json file)");
+  }
+  const ContainerReader& r = **reader;
+  if (r.tokenizer_json().empty()) {
+    return not_found(path + " has no embedded tokenizer; pass a tokenizer.json file instead, or "
+                            "re-create the container with a current `moestream convert` / `synth`");
+  }
+  auto tokenizer = Tokenizer::from_json(r.tokenizer_json(), r.tokenizer_config_json());
+  if (!tokenizer.ok()) return tokenizer.status().with_context(path + ": embedded tokenizer");
+  std::string chat_template;
+  if (const auto* text = r.header().chat_template(); text != nullptr && text->size() > 0) {
+    chat_template = text->str();
+  } else {
+    chat_template = template_from_config(r.tokenizer_config_json());
+  }
+  return ModelTokenizer{std::move(tokenizer).value(), std::move(chat_template)};
+}
+
+}  // namespace moestream

@@ -1,0 +1,23 @@
+// Loads the tokenizer (and the chat template text) a command or session needs from either a
+// .mst container (its embedded tokenizer.json / tokenizer_config.json) or a tokenizer.json
+// file (tokenizer_config.json beside it is read when present).
+#pragma once
+
+#include <string>
+
+#include "platform/status.h"
+#include "text/tokenizer/tokenizer.h"
+
+namespace moestream {
+
+struct ModelTokenizer {
+  Tokenizer tokenizer;
+  // The Jinja chat template the model shipped (container header, else tokenizer_config.json);
+  // empty when there is none. moestream renders templates natively; this text is only used
+  // to recognize which one (see text/chat/chat_template.h).
+  std::string chat_template_text;
+};
+
+Result<ModelTokenizer> load_model_tokenizer(const std::string& path);
+
+}  // namespace moestream
