@@ -1,10 +1,10 @@
 #include "format/container_reader.h"
 
-#include <zstd.h>
 
 #include <unordered_map>
 
 #include "format/checksum.h"
+#include "format/expert_blob_codec.h"
 #include "format/container_layout.h"
 #include "format/model_config_fb.h"
 #include "format/model_config_json.h"
@@ -367,18 +367,11 @@ Status ContainerReader::verify_all_checksums(const std::function<void(uint64_t)>
     if (!m.layers[l]) continue;
     for (uint32_t e = 0; e < m.layers[l]->experts()->size(); ++e) {
       const fb::ExpertBlob* b = m.layers[l]->experts()->Get(e);
-      const std::string what = "expert " + std::to_string(e) + " of layer " + std::to_string(l);
-      if (xxh3_64(base + b->offset(), b->stored_size()) != b->checksum()) {
-        return m.corrupt_at(what + " (model.layers." + std::to_string(l) + ".mlp.experts." +
-                            std::to_string(e) + "): blob checksum mismatch (data damaged)");
-      }
-      if (b->compression() == fb::Compression::Zstd) {
-        scratch.resize(b->raw_size());
-        size_t n = ZSTD_decompress(scratch.data(), scratch.size(), base + b->offset(), b->stored_size());
-        if (ZSTD_isError(n) || n != b->raw_size()) {
-          return m.corrupt_at(what + ": zstd blob does not decompress to " + std::to_string(b->raw_size()) +
-                              " bytes");
-        }
+      MOESTREAM_ASSIGN_OR_RETURN(ExpertBlobInfo info, expert_blob(static_cast<int64_t>(l), e));
+      MOESTREAM_TRY(verify_expert_blob(info, base + b->offset(), m.path));
+      if (info.compression != BlobCompression::kNone) {
+        scratch.resize(info.raw_size);
+        MOESTREAM_TRY(decode_expert_blob(info, base + b->offset(), scratch.data(), m.path));
       }
       done += b->stored_size();
       release_mapped_range(m.file, b->offset(), b->stored_size());

@@ -1,6 +1,5 @@
 #include "interop/hf_exporter.h"
 
-#include <zstd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include "format/container_layout.h"
 #include "format/model_tensors.h"
 #include "format/moestream_generated.h"
+#include "format/expert_blob_codec.h"
 #include "platform/page_release.h"
 #include "interop/safetensors_file.h"
 #include "format/scale_encoding.h"
@@ -136,11 +136,7 @@ Result<const uint8_t*> Exporter::raw_blob(int64_t layer, int64_t expert) {
   if (info.compression == BlobCompression::kNone) return stored;
   if (blob_key_ != std::make_pair(layer, expert)) {
     blob_.resize(info.raw_size);
-    size_t n = ZSTD_decompress(blob_.data(), blob_.size(), stored, info.stored_size);
-    if (ZSTD_isError(n) || n != info.raw_size) {
-      return corrupt(reader_.path() + ": expert " + std::to_string(expert) + " of layer " +
-                     std::to_string(layer) + " does not decompress");
-    }
+    MOESTREAM_TRY(decode_expert_blob(info, stored, blob_.data(), reader_.path()));
     blob_key_ = {layer, expert};
   }
   return blob_.data();

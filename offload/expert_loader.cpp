@@ -3,13 +3,12 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
-#include "format/checksum.h"
+#include "format/expert_blob_codec.h"
 #include "offload/throttled_read_backend.h"
 
 namespace moestream {
@@ -29,10 +28,6 @@ std::string blob_name(const ExpertBlobInfo& b, const std::string& path) {
   return "layer " + std::to_string(b.layer) + " expert " + std::to_string(b.expert) + " (" + path + ")";
 }
 
-struct DecompressContext {
-  ZSTD_DCtx* ctx = ZSTD_createDCtx();
-  ~DecompressContext() { ZSTD_freeDCtx(ctx); }
-};
 
 }  // namespace
 
@@ -273,23 +268,11 @@ void ExpertLoader::finish_job(std::unique_ptr<ActiveJob> job) {
     const ExpertBlobInfo& b = j.job.blob;
     Status status;
     if (options_.verify_checksums) {
-      const uint64_t actual = xxh3_64(j.read_target, b.stored_size);
-      if (actual != b.checksum) {
-        status = corrupt(blob_name(b, path_) + ": checksum mismatch (xxh3 " + std::to_string(actual) +
-                         ", expected " + std::to_string(b.checksum) + "); the data was not used");
-      }
+      status = verify_expert_blob(b, j.read_target, path_);
+      if (!status.ok()) status = corrupt(status.message() + "; the data was not used");
     }
-    if (status.ok() && b.compression == BlobCompression::kZstd) {
-      static thread_local DecompressContext dctx;
-      const size_t n = ZSTD_decompressDCtx(dctx.ctx, j.job.destination, b.raw_size, j.read_target, b.stored_size);
-      if (ZSTD_isError(n) || n != b.raw_size) {
-        status = corrupt(blob_name(b, path_) + ": zstd blob does not decompress to its " +
-                         std::to_string(b.raw_size) + " raw bytes" +
-                         (ZSTD_isError(n) ? std::string(" (") + ZSTD_getErrorName(n) + ")" : ""));
-      }
-    } else if (status.ok() && b.compression != BlobCompression::kNone) {
-      status = unsupported(blob_name(b, path_) + ": unknown blob compression");
-    }
+    // Uncompressed blobs were read straight into the slot: decode copies nothing then.
+    if (status.ok()) status = decode_expert_blob(b, j.read_target, j.job.destination, path_);
     complete(j, status);
   });
 }

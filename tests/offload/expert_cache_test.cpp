@@ -127,7 +127,7 @@ TEST_CASE("a corrupt blob is reported, its data never handed out, and a retry re
   auto ready = cache->wait_any(1, one);
   REQUIRE_FALSE(ready.ok());
   CHECK(ready.status().message().find("checksum mismatch") != std::string::npos);
-  CHECK(ready.status().message().find("layer 1 expert 4") != std::string::npos);
+  CHECK(ready.status().message().find("expert 4 of layer 1") != std::string::npos);
   cache->unpin(1, 4);
   CHECK_FALSE(cache->resident(1, 4));
   CHECK(cache->stats()[1].load_failures == 1);

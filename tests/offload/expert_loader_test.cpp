@@ -155,7 +155,7 @@ TEST_CASE("transient EIO and short reads are retried, persistent ones fail namin
                              std::make_unique<FaultInjectingReadBackend>(plain_backend(path), faults));
     CHECK(all.results.at(5).code() == ErrorCode::kCorrupt);
     CHECK(all.results.at(5).message().find("checksum mismatch") != std::string::npos);
-    CHECK(all.results.at(5).message().find("layer 2 expert 5") != std::string::npos);
+    CHECK(all.results.at(5).message().find("expert 5 of layer 2") != std::string::npos);
   }
 }
 
