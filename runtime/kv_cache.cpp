@@ -48,4 +48,8 @@ void KvCache::read(int64_t layer, int64_t begin, int64_t end, float* out) const 
   }
 }
 
+uint64_t kv_cache_bytes(const ModelConfig& config, int64_t tokens, KvCachePrecision precision) {
+  return KvCache(config.total_layers(), config.kv_lora_rank, config.qk_rope_head_dim, precision).bytes_for(tokens);
+}
+
 }  // namespace moestream

@@ -1,11 +1,13 @@
 // The compressed MLA KV cache: per token and layer exactly kv_lora_rank + qk_rope_head_dim
-// values, the normalized latent c_kv followed by the roped shared key k_pe (spec §2.7), in
-// float32 or bfloat16. Rows [0, size()) are valid; positions equal row indices.
+// values, the normalized latent c_kv followed by the roped shared key k_pe
+// (docs/model-math.md §6.3), in float32 or bfloat16. Rows [0, size()) are valid; positions
+// equal row indices.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "format/model_config.h"
 #include "platform/status.h"
 
 namespace moestream {
@@ -23,6 +25,8 @@ class KvCache {
   KvCachePrecision precision() const { return precision_; }
   int64_t bytes_per_token_per_layer() const { return row_width() * element_bytes(); }
   int64_t bytes_per_token() const { return layers_ * bytes_per_token_per_layer(); }
+  // What reserve(tokens) allocates.
+  uint64_t bytes_for(int64_t tokens) const { return static_cast<uint64_t>(tokens * bytes_per_token()); }
 
   // Number of tokens whose rows are complete in every layer.
   int64_t size() const { return size_; }
@@ -48,5 +52,9 @@ class KvCache {
   std::vector<std::vector<float>> f32_;      // [layer][capacity * row_width]
   std::vector<std::vector<uint16_t>> bf16_;  // same, bf16 bits
 };
+
+// The KV cache of every layer of `config`, the MTP layer included, for `tokens` positions: the
+// one place the budget plan and the CLI count KV bytes.
+uint64_t kv_cache_bytes(const ModelConfig& config, int64_t tokens, KvCachePrecision precision);
 
 }  // namespace moestream

@@ -139,7 +139,7 @@ void MoeLayer::predict_experts(const float* x, int64_t tokens, int64_t margin,
       rest.clear();
       for (int64_t e = 0; e < n; ++e) {
         if (chosen[e]) continue;
-        const float score = 1.0f / (1.0f + std::exp(-row[e])) + (router_bias_.empty() ? 0.0f : router_bias_[e]);
+        const float score = router_choice_score(row[e], router_bias_.empty() ? nullptr : router_bias_.data(), e);
         rest.emplace_back(score, e);
       }
       const auto keep = std::min<size_t>(static_cast<size_t>(margin), rest.size());
@@ -160,7 +160,7 @@ void MoeLayer::predict_experts(const float* x, int64_t tokens, int64_t margin,
     scores->assign(out->size(), 0.0f);
     for (size_t i = 0; i < out->size(); ++i) {
       float sum = 0.0f;
-      for (int64_t t = 0; t < tokens; ++t) sum += 1.0f / (1.0f + std::exp(-logits[t * n + (*out)[i]]));
+      for (int64_t t = 0; t < tokens; ++t) sum += router_affinity(logits[t * n + (*out)[i]]);
       (*scores)[i] = sum / static_cast<float>(tokens);
     }
   }

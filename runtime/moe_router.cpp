@@ -52,8 +52,8 @@ void route_token(const RouterConfig& config, const float* logits, const float* b
   std::vector<float> scores(static_cast<size_t>(n));
   std::vector<float> biased(static_cast<size_t>(n));
   for (int64_t e = 0; e < n; ++e) {
-    scores[e] = 1.0f / (1.0f + std::exp(-logits[e]));
-    biased[e] = bias ? scores[e] + bias[e] : scores[e];
+    scores[e] = router_affinity(logits[e]);
+    biased[e] = router_choice_score(logits[e], bias, e);
   }
   out->kept_groups.clear();
   if (config.groups > 1) {
@@ -89,7 +89,7 @@ void route_token(const RouterConfig& config, const float* logits, const float* b
   std::vector<std::pair<float, int32_t>> rest;
   rest.reserve(static_cast<size_t>(n));
   for (int64_t e = 0; e < n; ++e) {
-    if (!chosen[e]) rest.emplace_back(bias ? scores[e] + bias[e] : scores[e], static_cast<int32_t>(e));
+    if (!chosen[e]) rest.emplace_back(biased[e], static_cast<int32_t>(e));
   }
   const auto keep = std::min<size_t>(static_cast<size_t>(kRouterCandidates), rest.size());
   std::partial_sort(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(keep), rest.end(),

@@ -1,10 +1,11 @@
-// DeepSeek-V3 expert selection ("noaux_tc", spec §2.9), all in float32:
+// DeepSeek-V3 expert selection ("noaux_tc", docs/model-math.md §9), all in float32:
 //   s = sigmoid(router logits); b = s + e_score_correction_bias (for choosing only);
 //   group score = sum of the two largest b in each of n_group groups; keep topk_group groups;
 //   pick the top-k b among the kept groups; weights = s / sum(s of picked) (norm_topk_prob)
 //   times routed_scaling_factor. Masked experts are -inf, never 0.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -23,6 +24,13 @@ struct RouterConfig {
 
   static Result<RouterConfig> from_config(const ModelConfig& config);
 };
+
+// Router affinity of one expert: sigmoid of its logit (docs/model-math.md §9.1).
+inline float router_affinity(float logit) { return 1.0f / (1.0f + std::exp(-logit)); }
+// The score experts are chosen by: affinity plus the correction bias (bias may be null).
+inline float router_choice_score(float logit, const float* bias, int64_t expert) {
+  return router_affinity(logit) + (bias ? bias[expert] : 0.0f);
+}
 
 // Next-best experts route_token() reports after the chosen ones (traces, profiling).
 inline constexpr int64_t kRouterCandidates = 8;

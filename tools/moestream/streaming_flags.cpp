@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "offload/hot_set_profile.h"
+#include "runtime/kv_cache.h"
 #include "platform/memory_probe.h"
 #include "platform/progress_bar.h"
 
@@ -72,8 +73,7 @@ Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& 
   in.budget = *budget;
   in.resident_weight_bytes = resident_weight_bytes(reader);
   const int64_t context = std::max<int64_t>(1, max_context);
-  in.kv_cache_bytes = static_cast<uint64_t>(c.total_layers() * context * (c.kv_lora_rank + c.qk_rope_head_dim)) *
-                      (bf16_kv ? 2u : 4u);
+  in.kv_cache_bytes = kv_cache_bytes(c, context, bf16_kv ? KvCachePrecision::kBF16 : KvCachePrecision::kF32);
   const uint64_t staging = ExpertCache::staging_bytes(reader);
   in.io_buffer_bytes = staging ? align_up(staging, kPageSize) * options.loader.staging_buffers : 0;
   // Logits for every prompt position, the residual stream and its scratch, expert outputs.
