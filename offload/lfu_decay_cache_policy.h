@@ -1,7 +1,7 @@
 // Least frequently used with exponential decay: each access adds 1 to a slot's count, and
 // counts halve every `half_life` accesses (to any slot), so yesterday's favourites fade.
-// Ties go to the least recently used. Evidence (expert-cache-evidence.md A2): cumulative LFU
-// loses to LRU on long multi-prompt streams; decayed counts keep it fresh.
+// Ties go to the least recently used. Cumulative LFU loses to LRU on long multi-prompt
+// streams (docs/profiling.md, worked example); decayed counts keep it fresh.
 #pragma once
 
 #include <vector>

@@ -1,4 +1,4 @@
-// Multi-head latent attention (spec §2.3, §2.7). Each call processes a chunk of T tokens at
+// Multi-head latent attention (docs/model-math.md §6). Each call processes a chunk of T tokens at
 // positions [start, start + T): it appends their compressed KV rows (normalized c_kv, roped
 // k_pe) to the cache and attends causally over rows [0, start + T). Decode is a chunk of 1.
 //  - kAbsorbed: W_UK is folded into the query and W_UV applied after the weighted sum of

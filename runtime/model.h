@@ -1,4 +1,4 @@
-// The DeepSeek-V3 / V3.1 forward pass on CPU in float32 (spec §2): embedding, decoder
+// The DeepSeek-V3 / V3.1 forward pass on CPU in float32 (docs/model-math.md §2): embedding, decoder
 // layers, final norm, lm_head, and (when the checkpoint has one) the MTP draft module.
 // Every size comes from the ModelConfig and the tensor shapes; weights come from a
 // WeightSource and routed experts only through an ExpertProvider.
@@ -56,7 +56,7 @@ class Model {
   // The MTP module (null when the checkpoint has none).
   const MtpModule* mtp() const { return mtp_.get(); }
   // Draft logits for rows paired (next_tokens[i], final_hidden row i) at positions
-  // [mtp_cache.size(), +T) (spec §4.2); advances mtp_cache.
+  // [mtp_cache.size(), +T) (docs/model-math.md §11); advances mtp_cache.
   Status mtp_forward(std::span<const int32_t> next_tokens, const float* final_hidden,
                      KvCache& mtp_cache, std::vector<float>* draft_logits,
                      std::vector<float>* draft_hidden = nullptr);

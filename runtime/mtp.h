@@ -1,4 +1,4 @@
-// The multi-token-prediction module (checkpoint layer num_hidden_layers, spec §4): for row
+// The multi-token-prediction module (checkpoint layer num_hidden_layers, docs/model-math.md §11): for row
 // (token t_{p+1}, main post-norm hidden h_p, position p)
 //   z = eh_proj [enorm(embed(t_{p+1})); hnorm(h_p)]  ->  decoder block  ->
 //   draft logits = shared_head.head(shared_head.norm(z)).

@@ -1,5 +1,5 @@
 // Rotary position embedding of MLA's rope slices, with YaRN frequency scaling and the
-// attention softmax scale that goes with it (DeepSeek-V3 spec §2.4–2.6).
+// attention softmax scale that goes with it (docs/model-math.md §7).
 //  - Convention: the official interleaved pairs (x[2i], x[2i+1]) rotated by p * freq_i
 //    (GPT-J / "NORM" style), not NeoX halves.
 //  - YaRN (rope_scaling.type == "yarn") is applied at every sequence length: blended

@@ -34,7 +34,7 @@ class CachePolicy {
 // kStaticOracle is the static hot set chosen on the replayed trace itself (it knows the
 // future counts, like OPT knows the future order): an offline reference, not a policy.
 // kBeladyAdmit is OPT that must admit every miss (no bypass): the bound for policies that
-// always admit (LRU, LFU, ARC), and the variant of expert-cache-evidence Table A2.
+// always admit (LRU, LFU, ARC); docs/profiling.md (worked example) sets it against Table A2.
 enum class PolicyKind {
   kLru, kLfu, kDecayedLfu, kArc, kStaticHotSet, kStaticOracle, kBelady, kBeladyAdmit
 };

@@ -1,6 +1,6 @@
 // LFU whose counts decay with a half-life in tokens, so the cache follows the experts that
 // are popular *now* (LFU over a whole multi-prompt stream loses to LRU; fresh counts win,
-// see expert-cache-evidence.md A2). Scores live in the log2 domain so they never overflow:
+// see docs/profiling.md, worked example). Scores live in the log2 domain so they never overflow:
 // score = log2(decayed count) + t / half_life, and the order of two keys never changes
 // while neither is touched.
 #pragma once

@@ -1,5 +1,5 @@
 // Replays a routing trace against one cache configuration and counts what a cache tuner
-// needs (expert-cache-evidence.md §4): slot hit rate, the share of (token, layer) steps
+// needs (docs/profiling.md, What each number means): slot hit rate, the share of (token, layer) steps
 // with all k experts resident, demand loads, and, with a prefetch model, what prefetching
 // covered and wasted. Prefetched experts go to a side buffer for the step (they do not
 // displace cached experts); a prefetched expert that the step uses is then admitted by the

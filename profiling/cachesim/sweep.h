@@ -13,7 +13,7 @@
 
 namespace moestream::cachesim {
 
-// DeepSeek-V3: 3 x 7168 x 2048 FP8 weights + 3 x 896 FP32 block scales (deepseek-v3-spec §7).
+// DeepSeek-V3: 3 x 7168 x 2048 FP8 weights + 3 x 896 FP32 block scales (docs/model-math.md §12.2).
 inline constexpr uint64_t kDeepSeekV3ExpertBytes = 44'040'192 + 10'752;
 
 struct SweepConfig {
@@ -53,7 +53,7 @@ struct SweepResult {
 };
 
 // C = k and N x {1/8, 3/16, 1/4, 3/8, 1/2, 3/4}, deduplicated (N = 64, k = 6 gives the
-// sizes of expert-cache-evidence.md Table A2).
+// sizes 6..48 of the Table A2 comparison in docs/profiling.md, worked example).
 std::vector<uint32_t> default_cache_sizes(uint32_t num_experts, uint32_t top_k);
 
 // `progress(done, total)` after each run.

@@ -105,7 +105,7 @@ std::string format_text_report(const SweepResult& r, const TextReportOptions& op
   }
 
   if (r.has_phase) {
-    // expert-cache-evidence §4: prefill and decode behave differently; report them apart.
+    // Prefill and decode behave differently; report them apart (docs/profiling.md).
     policy_table(&out, r, false,
                  "Hit rate by phase, one cache of C experts per layer (prefill / decode)",
                  [](const SimulationStats& s) {

@@ -11,7 +11,7 @@ TEST_CASE("the cache holds exactly kv_lora_rank + qk_rope_head_dim values per to
   CHECK(f32.bytes_per_token_per_layer() == (128 + 16) * 4);
   CHECK(f32.bytes_per_token() == 3 * (128 + 16) * 4);
   KvCache deepseek(61, 512, 64, KvCachePrecision::kBF16);
-  CHECK(deepseek.bytes_per_token() == 70272);  // spec §2.7
+  CHECK(deepseek.bytes_per_token() == 70272);  // docs/model-math.md §6.3
 }
 
 TEST_CASE("rows round-trip in float32 and bfloat16") {

@@ -14,7 +14,7 @@ namespace moestream {
 
 enum class ChatTemplateKind {
   kDeepSeekV3,   // V3 / V3-0324: the template of DeepSeek's V3 API tokenizer package
-  kDeepSeekV31,  // V3.1: hybrid thinking (spec §5.4)
+  kDeepSeekV31,  // V3.1: hybrid thinking (docs/tokenizer.md, Chat templates)
 };
 
 std::string_view chat_template_name(ChatTemplateKind kind);  // "deepseek-v3", "deepseek-v3.1"
@@ -32,7 +32,8 @@ struct ChatTemplateOptions {
   // V3.1 only: open the answer with <think> (thinking mode) instead of </think>. Default
   // off, as in the model's template.
   bool thinking = false;
-  // V3.1 only: appended to the system prompt in the format of the model card (spec §5.4).
+  // V3.1 only: appended to the system prompt in the format of the model card
+  // (docs/tokenizer.md, Chat templates).
   std::vector<ChatToolDefinition> tools;
 };
 

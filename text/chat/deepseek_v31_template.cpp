@@ -1,4 +1,4 @@
-// The DeepSeek-V3.1 chat template (hybrid thinking), following spec §5.4 step by step:
+// The DeepSeek-V3.1 chat template (hybrid thinking), step by step (docs/tokenizer.md):
 // every past assistant turn is rendered in the non-thinking form <｜Assistant｜></think>answer,
 // the generation prompt ends in </think> (non-thinking, the default) or <think> (thinking),
 // tool calls are NAME<｜tool▁sep｜>ARGUMENTS without separators, tool results follow directly

@@ -1,5 +1,6 @@
 // The V3 chat template of DeepSeek's V3 API tokenizer package, statement by statement
-// (shared/deepseek-reference-data/deepseek-v3-api-tokenizer/tokenizer_config.json; spec §5.3).
+// (shared/deepseek-reference-data/deepseek-v3-api-tokenizer/tokenizer_config.json;
+// docs/tokenizer.md, Chat templates).
 // Its quirks are kept on purpose, since the output must equal the Jinja rendering:
 //  - `is_first` and `is_output_first` are set once per conversation, never per message: only
 //    the very first tool call opens <｜Assistant｜><｜tool▁calls▁begin｜>, and only the first

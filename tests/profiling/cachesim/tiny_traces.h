@@ -59,7 +59,7 @@ inline int count_hits(CachePolicy& policy, const std::vector<uint32_t>& keys) {
 inline const std::vector<uint32_t> kPagingSequence = {0, 1, 0, 2, 0, 3, 1, 0};
 
 // Random routing with locality: each token keeps some of the previous token's experts and
-// draws the rest from a skewed popularity, like real routing (expert-cache-evidence A1).
+// draws the rest from a skewed popularity, like real routing.
 inline RoutingTrace random_trace(uint32_t seed, uint32_t layers, uint32_t experts, uint32_t k,
                                  uint32_t sequences, uint32_t tokens_per_sequence) {
   std::mt19937 rng(seed);

@@ -1,4 +1,4 @@
-// Exact prompt strings of the DeepSeek-V3.1 and V3 chat templates (spec §5.3, §5.4).
+// Exact prompt strings of the DeepSeek-V3.1 and V3 chat templates (docs/tokenizer.md, Chat templates).
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
