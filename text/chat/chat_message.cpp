@@ -109,4 +109,16 @@ Result<std::vector<ChatToolDefinition>> chat_tools_from_json(const Json& tools) 
   return out;
 }
 
+std::string joined_system_prompt(const std::vector<ChatMessage>& messages) {
+  std::string system;
+  bool first = true;
+  for (const ChatMessage& m : messages) {
+    if (m.role != "system") continue;
+    if (!first) system += "\n\n";
+    system += m.content.value_or("");
+    first = false;
+  }
+  return system;
+}
+
 }  // namespace moestream

@@ -39,4 +39,8 @@ Result<std::vector<ChatMessage>> chat_messages_from_json(const nlohmann::ordered
 // "parameters"}}, ...]. Parameters are shown as Python's json.dumps would write them.
 Result<std::vector<ChatToolDefinition>> chat_tools_from_json(const nlohmann::ordered_json& tools);
 
+// Every system message's content, in order, joined by a blank line: both DeepSeek templates
+// put this once after the BOS.
+std::string joined_system_prompt(const std::vector<ChatMessage>& messages);
+
 }  // namespace moestream

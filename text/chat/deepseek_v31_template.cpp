@@ -31,14 +31,7 @@ std::string deepseek_v31_tool_description(const std::vector<ChatToolDefinition>&
 
 Result<std::string> render_deepseek_v31(const std::vector<ChatMessage>& messages,
                                         const ChatTemplateOptions& options) {
-  std::string system;
-  bool first_system = true;
-  for (const ChatMessage& m : messages) {
-    if (m.role != "system") continue;
-    if (!first_system) system += "\n\n";
-    system += m.content.value_or("");
-    first_system = false;
-  }
+  std::string system = joined_system_prompt(messages);
   if (!options.tools.empty()) {
     // The model card: "{system prompt}\n\n{tool_description}".
     if (!system.empty()) system += "\n\n";

@@ -32,14 +32,7 @@ Result<std::string> render_deepseek_v3(const std::vector<ChatMessage>& messages,
     return invalid_argument("the DeepSeek-V3 template does not render tool definitions; describe "
                             "the tools in the system prompt, or use the V3.1 template");
   }
-  std::string system;
-  bool first_system = true;
-  for (const ChatMessage& m : messages) {
-    if (m.role != "system") continue;
-    if (!first_system) system += "\n\n";
-    system += m.content.value_or("");
-    first_system = false;
-  }
+  std::string system = joined_system_prompt(messages);
   std::string out = std::string(kBos) + system;
   bool is_first = false, is_tool = false, is_output_first = true;
   for (const ChatMessage& m : messages) {
