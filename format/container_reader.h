@@ -49,6 +49,11 @@ struct ContainerOpenOptions {
   bool verify_checksums = false;  // check every blob's xxh3 at open (slow for big files)
 };
 
+// Owns the MappedFile of the container for its whole lifetime. Every TensorView, string_view,
+// ExpertWeights from mapped_expert_weights(), header() and preamble() points into that mapping
+// and is valid only while the reader lives; the caller keeps it alive. expert_weights() views
+// point into the caller's `raw_blob`. Thread-safe: immutable after open(); all const methods
+// may be called concurrently.
 class ContainerReader {
  public:
   static Result<std::unique_ptr<ContainerReader>> open(const std::string& path,

@@ -61,6 +61,8 @@ struct ContainerWriteStats {
   uint64_t file_size = 0;
 };
 
+// Owns the partial output file (deleted if finish() is not reached). Data passed to add_*
+// is copied out before the call returns. Not thread-safe: one thread at a time.
 class ContainerWriter {
  public:
   static Result<std::unique_ptr<ContainerWriter>> create(const std::string& path,

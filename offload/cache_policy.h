@@ -12,6 +12,7 @@
 
 namespace moestream {
 
+// Not thread-safe: the owner (ExpertCache) calls it only under its own lock.
 class CachePolicy {
  public:
   virtual ~CachePolicy() = default;

@@ -69,6 +69,11 @@ struct ExpertCacheEvent {
 };
 using ExpertCacheEventListener = std::function<void(const ExpertCacheEvent&)>;
 
+// Owns the slot pool and the ExpertLoader; the caller keeps `reader` alive for the cache's
+// lifetime. Thread-safe: pin, wait_any, unpin, prefetch, resident and stats take mutex_ and
+// may be called from any thread; completions arrive on loader threads. Pins are counted per
+// slot, so each pin() of an expert needs one unpin(). A ReadyExpert's data stays valid until
+// the matching unpin(); a pinned or loading slot is never evicted, after unpin it may be.
 class ExpertCache {
  public:
   // `backend` replaces the default read path (tests inject faults).

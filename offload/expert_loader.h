@@ -64,6 +64,10 @@ struct LoaderCounters {
   uint64_t retries = 0;
 };
 
+// Owns its backend, staging buffers, worker pool and I/O thread; destination buffers are
+// the caller's and must outlive every job (the destructor waits for in-flight jobs). Thread-safe:
+// submit(), drain(), counters() may be called concurrently (mutex_); the callback runs on a
+// loader thread without the loader's lock.
 class ExpertLoader {
  public:
   // Called once per job, from a loader thread, after the data is in place (ok) or with an

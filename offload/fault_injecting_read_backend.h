@@ -19,6 +19,8 @@ struct ReadFault {
   int times = 1;       // < 0: every time
 };
 
+// Owns the wrapped backend. Same contract as ReadBackend (single calling thread); fired() is
+// thread-safe (mutex_).
 class FaultInjectingReadBackend : public ReadBackend {
  public:
   FaultInjectingReadBackend(std::unique_ptr<ReadBackend> inner, std::vector<ReadFault> faults)

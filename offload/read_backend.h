@@ -29,6 +29,9 @@ struct ReadCompletion {
   int32_t result = 0;  // bytes read (may be short), or -errno
 };
 
+// Owns its file handle (and threads or ring). Request buffers are the caller's and must stay
+// alive until their completion is returned. Not thread-safe: one thread (the loader's I/O
+// thread) calls it.
 class ReadBackend {
  public:
   virtual ~ReadBackend() = default;

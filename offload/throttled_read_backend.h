@@ -11,6 +11,8 @@
 
 namespace moestream {
 
+// Owns the wrapped backend. Same contract as ReadBackend: not thread-safe, single calling
+// thread.
 class ThrottledReadBackend : public ReadBackend {
  public:
   ThrottledReadBackend(std::unique_ptr<ReadBackend> inner, double bytes_per_second)

@@ -11,6 +11,10 @@ namespace moestream {
 inline constexpr size_t kPageSize = 4096;
 inline constexpr size_t kHugePageSize = 2u << 20;
 
+// Owns its memory (freed in the destructor); moves transfer ownership and leave the source
+// empty. data() stays valid until the buffer is destroyed or moved from.
+// Thread-safe: no internal locking; concurrent const use is safe, writes to the bytes are the
+// caller's to synchronize.
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;

@@ -14,6 +14,8 @@ namespace moestream {
 // the logical block size; 4 KiB satisfies every device we target.
 inline constexpr size_t kDirectIoAlignment = 4096;
 
+// Owns one file descriptor (closed in the destructor). Thread-safe: read_exact() and the other
+// const methods use pread and may be called concurrently; move/destroy need exclusive access.
 class File {
  public:
   File() = default;

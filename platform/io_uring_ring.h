@@ -20,6 +20,9 @@ struct IoCompletion {
   int32_t result = 0;  // bytes transferred, or -errno
 };
 
+// Owns the io_uring instance (torn down in the destructor). Registered buffers and files are
+// the caller's: they must stay alive while registered or while reads into them are in flight.
+// Not thread-safe: one thread at a time (one issuer, matching SINGLE_ISSUER).
 class IoUringRing {
  public:
   struct Options {

@@ -9,6 +9,9 @@
 
 namespace moestream {
 
+// Owns a read-only MAP_SHARED mapping, unmapped in the destructor (or when moved over).
+// data() and every pointer/view into it are valid only while this object lives; the caller
+// keeps it alive. Thread-safe: all methods are const after open() and may run concurrently.
 class MappedFile {
  public:
   MappedFile() = default;

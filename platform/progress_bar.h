@@ -10,6 +10,8 @@
 
 namespace moestream {
 
+// Owns its label/detail strings; writes to stderr. Not thread-safe: advance(), update(),
+// set_detail() and finish() must come from one thread (or be externally serialized).
 class ProgressBar {
  public:
   // `total` in `unit`s ("B" renders as bytes with MB/s). Output goes to stderr.

@@ -24,6 +24,8 @@ enum class ErrorCode {
 
 std::string_view error_code_name(ErrorCode code);
 
+// A value type that owns its message. Thread-safe like std::string: concurrent const use is
+// safe, mutation of one object needs exclusive access.
 class [[nodiscard]] Status {
  public:
   Status() = default;

@@ -12,6 +12,9 @@
 
 namespace moestream {
 
+// Owns its worker threads; the destructor runs every queued task, then joins. Tasks must keep
+// alive whatever they capture. Thread-safe: submit() and parallel_for() may be called
+// concurrently from any thread, including a worker.
 class ThreadPool {
  public:
   // threads == 0 picks std::thread::hardware_concurrency().
