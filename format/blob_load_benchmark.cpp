@@ -1,6 +1,4 @@
 #include "format/blob_load_benchmark.h"
-
-
 #include <algorithm>
 #include <cstdio>
 

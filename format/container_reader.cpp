@@ -1,6 +1,5 @@
 #include "format/container_reader.h"
 
-
 #include <unordered_map>
 
 #include "format/checksum.h"

@@ -1,6 +1,5 @@
 #include "interop/hf_exporter.h"
 
-
 #include <cstdio>
 #include <filesystem>
 #include <map>

@@ -28,7 +28,6 @@ std::string blob_name(const ExpertBlobInfo& b, const std::string& path) {
   return "layer " + std::to_string(b.layer) + " expert " + std::to_string(b.expert) + " (" + path + ")";
 }
 
-
 }  // namespace
 
 Result<std::unique_ptr<ExpertLoader>> ExpertLoader::create(const std::string& path,
