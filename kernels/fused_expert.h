@@ -11,10 +11,14 @@
 namespace moestream::kernels {
 
 // gate, up: [width, hidden]; down: [hidden, width]. x: [n, hidden] -> out: [n, hidden].
-// Uses `kernels` (default: the active set).
+// Uses `kernels` (default: the active set). `scratch` (optional) holds
+// swiglu_expert_scratch(gate, n) floats for the intermediate rows; without it they are
+// allocated per call.
 void swiglu_expert(const WeightRef& gate, const WeightRef& up, const WeightRef& down,
-                   const float* x, int64_t n, float* out);
+                   const float* x, int64_t n, float* out, float* scratch = nullptr);
 void swiglu_expert(const MatmulKernels& kernels, const WeightRef& gate, const WeightRef& up,
-                   const WeightRef& down, const float* x, int64_t n, float* out);
+                   const WeightRef& down, const float* x, int64_t n, float* out,
+                   float* scratch = nullptr);
+inline int64_t swiglu_expert_scratch(const WeightRef& gate, int64_t n) { return 2 * n * gate.rows; }
 
 }  // namespace moestream::kernels

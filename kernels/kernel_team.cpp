@@ -49,7 +49,7 @@ KernelTeam::~KernelTeam() {
   for (auto& t : workers_) t.join();
 }
 
-void KernelTeam::run(int64_t pieces, const std::function<void(int64_t)>& fn) {
+void KernelTeam::run(int64_t pieces, FunctionRef<void(int64_t)> fn) {
   std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
   if (t_in_job || !lock.owns_lock() || workers_.empty() || pieces <= 1) {
     for (int64_t p = 0; p < pieces; ++p) fn(p);

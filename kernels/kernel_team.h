@@ -9,10 +9,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "platform/function_ref.h"
 
 namespace moestream::kernels {
 
@@ -29,7 +30,7 @@ class KernelTeam {
   // Runs fn(piece) for every piece in [0, pieces), pieces <= size(): piece 0 on the calling
   // thread, piece i on worker i. Returns when all are done. A call from inside a job, or
   // while another thread is using the team, runs every piece on the calling thread.
-  void run(int64_t pieces, const std::function<void(int64_t)>& fn);
+  void run(int64_t pieces, FunctionRef<void(int64_t)> fn);
 
  private:
   void worker_loop(int64_t index);
@@ -38,7 +39,7 @@ class KernelTeam {
   std::mutex busy_;                 // one caller at a time
   std::atomic<uint64_t> epoch_{0};   // bumped once per job
   std::atomic<int64_t> pending_{0};  // workers that have not finished this epoch's job
-  const std::function<void(int64_t)>* job_ = nullptr;  // written before the epoch bump
+  const FunctionRef<void(int64_t)>* job_ = nullptr;  // written before the epoch bump
   int64_t pieces_ = 0;
   bool stopping_ = false;
   // The slow path: sleepers register (sequentially consistent) before they check and wait, so

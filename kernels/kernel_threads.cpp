@@ -43,7 +43,7 @@ int64_t kernel_threads() {
 }
 
 void parallel_rows(int64_t count, int64_t grain, int64_t work,
-                   const std::function<void(int64_t, int64_t)>& fn) {
+                   FunctionRef<void(int64_t, int64_t)> fn) {
   if (count <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int64_t units = (count + grain - 1) / grain;

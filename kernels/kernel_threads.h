@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include "platform/function_ref.h"
 
 namespace moestream::kernels {
 
@@ -17,7 +17,7 @@ int64_t kernel_threads();
 // runs one piece). Pieces are multiples of `grain` except the last. Runs inline when the
 // pool has one thread or `work` (a rough cost, e.g. weight bytes) is below `min_parallel_work`.
 void parallel_rows(int64_t count, int64_t grain, int64_t work,
-                   const std::function<void(int64_t, int64_t)>& fn);
+                   FunctionRef<void(int64_t, int64_t)> fn);
 
 // Below this much work (bytes of weights touched, roughly) a split costs more than it saves.
 inline constexpr int64_t kMinParallelWork = 256 * 1024;

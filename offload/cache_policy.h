@@ -25,10 +25,14 @@ class CachePolicy {
 };
 
 struct CachePolicyOptions {
-  std::string kind = "lru";      // lru | lfu
-  double lfu_half_life = 256;    // accesses after which an LFU count has halved
+  std::string kind = "lru";          // lru | lfu
+  double lfu_half_life_tokens = 32;  // tokens after which an LFU count has halved
 };
 
-Result<std::unique_ptr<CachePolicy>> make_cache_policy(const CachePolicyOptions& options, int slots);
+// The policy's clock is its own accesses (inserts and hits); `accesses_per_token` turns the
+// half-life in tokens into accesses: k x MoE layers for the runtime's one pool, k for one
+// layer's cache in the simulator. The runtime and the simulator both build policies here.
+Result<std::unique_ptr<CachePolicy>> make_cache_policy(const CachePolicyOptions& options, int slots,
+                                                       double accesses_per_token);
 
 }  // namespace moestream

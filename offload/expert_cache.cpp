@@ -57,7 +57,12 @@ Result<std::unique_ptr<ExpertCache>> ExpertCache::create(const ContainerReader& 
     buffers.push_back({cache->slots_[s].data, cache->slot_bytes_});
   }
   for (size_t s = slots; s-- > 0;) cache->free_.push_back(static_cast<int>(s));
-  MOESTREAM_ASSIGN_OR_RETURN(cache->policy_, make_cache_policy(options.policy, static_cast<int>(slots)));
+  // The policy's clock ticks once per expert access: k per MoE layer per token.
+  const ModelConfig& config = reader.config();
+  const double accesses_per_token =
+      static_cast<double>(config.num_experts_per_tok) * static_cast<double>(reader.expert_layers().size());
+  MOESTREAM_ASSIGN_OR_RETURN(cache->policy_,
+                             make_cache_policy(options.policy, static_cast<int>(slots), accesses_per_token));
   cache->policy_name_ = cache->policy_->name();
   cache->stats_.resize(static_cast<size_t>(std::max<int64_t>(1, reader.config().total_layers())));
   ExpertLoaderOptions loader_options = options.loader;

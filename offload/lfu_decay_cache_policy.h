@@ -1,9 +1,13 @@
 // Least frequently used with exponential decay: each access adds 1 to a slot's count, and
 // counts halve every `half_life` accesses (to any slot), so yesterday's favourites fade.
 // Ties go to the least recently used. Cumulative LFU loses to LRU on long multi-prompt
-// streams (docs/profiling.md, worked example); decayed counts keep it fresh.
+// streams (docs/profiling.md, worked example); decayed counts keep it fresh. The
+// simulator (profiling/cachesim) replays this same class.
 #pragma once
 
+#include <cstdint>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "offload/cache_policy.h"
@@ -23,10 +27,18 @@ class LfuDecayCachePolicy : public CachePolicy {
   double score(int slot) const;
 
  private:
+  void reorder(int slot, double log_score);
+
+  // Scores live in the log2 domain, log2(count at last use) + last use / half-life, so the
+  // order of two slots never changes while neither is touched and nothing overflows; the
+  // ordered set makes the victim the first evictable entry, not a scan of every slot.
+  using Entry = std::tuple<double, uint64_t, int>;  // log score, last use, slot
   double half_life_;
   uint64_t clock_ = 0;
-  std::vector<double> count_;         // as of last_use_
+  std::vector<double> log_score_;
   std::vector<uint64_t> last_use_;
+  std::vector<bool> live_;
+  std::set<Entry> order_;
 };
 
 }  // namespace moestream

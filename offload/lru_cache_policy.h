@@ -1,4 +1,5 @@
-// Least recently used: evict the slot whose last access is oldest.
+// Least recently used: evict the slot whose last access is oldest. The simulator
+// (profiling/cachesim) replays this same class, so its hit rates are the runtime's.
 #pragma once
 
 #include <vector>
@@ -9,16 +10,22 @@ namespace moestream {
 
 class LruCachePolicy : public CachePolicy {
  public:
-  explicit LruCachePolicy(int slots) : last_use_(static_cast<size_t>(slots), 0) {}
+  explicit LruCachePolicy(int slots);
   std::string name() const override { return "lru"; }
-  void on_insert(int slot) override { last_use_[slot] = ++clock_; }
-  void on_access(int slot) override { last_use_[slot] = ++clock_; }
-  void on_evict(int slot) override { last_use_[slot] = 0; }
+  void on_insert(int slot) override { move_to_front(slot); }
+  void on_access(int slot) override { move_to_front(slot); }
+  void on_evict(int slot) override { unlink(slot); }
   int choose_victim(const std::function<bool(int)>& evictable) const override;
 
  private:
-  std::vector<uint64_t> last_use_;
-  uint64_t clock_ = 0;
+  void unlink(int slot);
+  void move_to_front(int slot);
+
+  // A doubly linked recency list over the slots (most recent at head_); the victim is
+  // the first evictable slot from the tail, usually the tail itself.
+  std::vector<int> prev_, next_;
+  std::vector<bool> linked_;
+  int head_ = -1, tail_ = -1;
 };
 
 }  // namespace moestream

@@ -1,5 +1,7 @@
 #include "runtime/decoder_layer.h"
 
+#include <algorithm>
+
 #include "runtime/linear.h"
 #include "runtime/rms_norm.h"
 
@@ -25,25 +27,42 @@ Result<DecoderLayer> DecoderLayer::load(const WeightSource& source, const ModelC
   return block;
 }
 
-Status DecoderLayer::forward(float* hidden, int64_t tokens, int64_t start, KvCache& cache,
-                             int64_t cache_layer, const StepContext& context) const {
-  const size_t size = static_cast<size_t>(tokens * hidden_);
-  std::vector<float> normed(size), branch(size);
-  rms_norm_rows(hidden, tokens, input_norm_.data(), hidden_, eps_, normed.data());
-  attention_->forward(normed.data(), tokens, start, *context.rope, cache, cache_layer,
-                      context.attention_form, branch.data());
+Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequences,
+                             const int64_t* positions, int64_t cache_layer,
+                             const StepContext& context) const {
+  ScratchArena& arena = *context.arena;
+  ScratchArena::Scope scope(arena);
+  int64_t rows = 0;
+  for (const SequenceRows& s : sequences) rows = std::max(rows, s.begin + s.count);
+  const size_t size = static_cast<size_t>(rows * hidden_);
+  float* normed = arena.take<float>(size);
+  float* branch = arena.take<float>(size);
+  rms_norm_rows(hidden, rows, input_norm_.data(), hidden_, eps_, normed);
+  for (const SequenceRows& s : sequences) {
+    attention_->forward(normed + s.begin * hidden_, s.count, s.start, *context.rope, *s.cache,
+                        cache_layer, context.attention_form, branch + s.begin * hidden_, arena);
+  }
   for (size_t i = 0; i < size; ++i) hidden[i] += branch[i];
-  if (context.after_attention && *context.after_attention) (*context.after_attention)(layer_, hidden, tokens);
+  if (context.after_attention && *context.after_attention) (*context.after_attention)(layer_, hidden, rows);
 
-  rms_norm_rows(hidden, tokens, post_attention_norm_.data(), hidden_, eps_, normed.data());
+  rms_norm_rows(hidden, rows, post_attention_norm_.data(), hidden_, eps_, normed);
   if (moe_) {
-    MOESTREAM_TRY(moe_->forward(normed.data(), tokens, start, *context.experts,
-                                context.routing_observer, branch.data()));
+    MOESTREAM_TRY(moe_->forward(normed, rows, positions, *context.experts, context.routing_observer,
+                                branch, arena));
   } else {
-    swiglu_ffn(*dense_, normed.data(), tokens, branch.data());
+    swiglu_ffn(*dense_, normed, rows, branch, arena);
   }
   for (size_t i = 0; i < size; ++i) hidden[i] += branch[i];
   return ok_status();
+}
+
+Status DecoderLayer::forward(float* hidden, int64_t tokens, int64_t start, KvCache& cache,
+                             int64_t cache_layer, const StepContext& context) const {
+  ScratchArena::Scope scope(*context.arena);
+  int64_t* positions = context.arena->take<int64_t>(static_cast<size_t>(tokens));
+  for (int64_t t = 0; t < tokens; ++t) positions[t] = start + t;
+  const SequenceRows one{0, tokens, start, &cache};
+  return forward(hidden, std::span<const SequenceRows>(&one, 1), positions, cache_layer, context);
 }
 
 void DecoderLayer::post_attention_norm(const float* x, int64_t tokens, float* out) const {

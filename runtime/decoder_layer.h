@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "format/model_config.h"
+#include "platform/scratch_arena.h"
 #include "platform/status.h"
 #include "runtime/dense_ffn.h"
 #include "runtime/expert_provider.h"
@@ -19,8 +21,18 @@
 
 namespace moestream {
 
+// Rows [begin, begin + count) of a batched step belong to one sequence: positions
+// [start, start + count) of its own KV cache.
+struct SequenceRows {
+  int64_t begin = 0;
+  int64_t count = 0;
+  int64_t start = 0;
+  KvCache* cache = nullptr;
+};
+
 // What a forward step needs besides the weights.
 struct StepContext {
+  ScratchArena* arena = nullptr;  // working memory of the step (required)
   const RotaryEmbedding* rope = nullptr;
   ExpertProvider* experts = nullptr;
   AttentionForm attention_form = AttentionForm::kAbsorbed;
@@ -35,7 +47,12 @@ class DecoderLayer {
   static Result<DecoderLayer> load(const WeightSource& source, const ModelConfig& config,
                                    int64_t layer);
 
-  // hidden: [T, hidden_size] residual stream, updated in place, positions [start, start + T).
+  // hidden: [rows, hidden_size] residual stream of every sequence of the step, updated in
+  // place. Attention runs per sequence over its own cache (layer `cache_layer`); the FFN
+  // (and so each routed expert) runs once over all rows. positions[r]: row r's position.
+  Status forward(float* hidden, std::span<const SequenceRows> sequences, const int64_t* positions,
+                 int64_t cache_layer, const StepContext& context) const;
+  // One sequence: positions [start, start + tokens) of `cache`.
   Status forward(float* hidden, int64_t tokens, int64_t start, KvCache& cache,
                  int64_t cache_layer, const StepContext& context) const;
 

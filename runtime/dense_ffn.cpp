@@ -31,4 +31,10 @@ void swiglu_ffn(const SwigluWeights& w, const float* x, int64_t n, float* out) {
   kernels::swiglu_expert(w.gate, w.up, w.down, x, n, out);
 }
 
+void swiglu_ffn(const SwigluWeights& w, const float* x, int64_t n, float* out, ScratchArena& arena) {
+  ScratchArena::Scope scope(arena);
+  float* scratch = arena.take<float>(static_cast<size_t>(kernels::swiglu_expert_scratch(w.gate, n)));
+  kernels::swiglu_expert(w.gate, w.up, w.down, x, n, out, scratch);
+}
+
 }  // namespace moestream

@@ -7,6 +7,7 @@
 
 #include "format/tensor_view.h"
 #include "kernels/weight_ref.h"
+#include "platform/scratch_arena.h"
 #include "platform/status.h"
 #include "runtime/weight_source.h"
 
@@ -27,7 +28,8 @@ Result<SwigluWeights> load_swiglu(const WeightSource& source, const std::string&
 Result<SwigluWeights> swiglu_from_views(const TensorView& gate, const TensorView& up,
                                         const TensorView& down, int64_t hidden, int64_t width);
 
-// x: [n, hidden] -> out: [n, hidden].
+// x: [n, hidden] -> out: [n, hidden]; the intermediate rows come from `arena` when given.
 void swiglu_ffn(const SwigluWeights& w, const float* x, int64_t n, float* out);
+void swiglu_ffn(const SwigluWeights& w, const float* x, int64_t n, float* out, ScratchArena& arena);
 
 }  // namespace moestream

@@ -39,6 +39,10 @@ class KvCache {
   void write(int64_t layer, int64_t position, const float* latent, const float* rope);
   // Copies rows [begin, end) of `layer` as float32, row_width() values each.
   void read(int64_t layer, int64_t begin, int64_t end, float* out) const;
+  // The rows of `layer` in place when they are float32 (no copy needed), else null.
+  const float* f32_rows(int64_t layer) const {
+    return precision_ == KvCachePrecision::kF32 ? f32_[layer].data() : nullptr;
+  }
 
  private:
   int64_t element_bytes() const { return precision_ == KvCachePrecision::kF32 ? 4 : 2; }

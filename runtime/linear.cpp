@@ -21,13 +21,14 @@ std::string layer_prefix(int64_t layer) { return "model.layers." + std::to_strin
 
 Result<kernels::WeightRef> weight_ref_from_view(const TensorView& view, int64_t expected_rows,
                                                 int64_t expected_cols) {
-  const std::string name(view.name);
+  // The name is built only for an error: this runs for every expert a step uses.
+  const auto name = [&] { return std::string(view.name); };
   if (view.rank != 2) {
-    return invalid_argument(name + ": expected a 2-D weight, got shape " + shape_string(view));
+    return invalid_argument(name() + ": expected a 2-D weight, got shape " + shape_string(view));
   }
   if ((expected_rows >= 0 && view.shape[0] != expected_rows) ||
       (expected_cols >= 0 && view.shape[1] != expected_cols)) {
-    return invalid_argument(name + ": shape " + shape_string(view) + " does not match the config ([" +
+    return invalid_argument(name() + ": shape " + shape_string(view) + " does not match the config ([" +
                             std::to_string(expected_rows) + ", " + std::to_string(expected_cols) + "])");
   }
   kernels::WeightRef w;
@@ -39,16 +40,16 @@ Result<kernels::WeightRef> weight_ref_from_view(const TensorView& view, int64_t 
     case DType::kBF16: w.type = kernels::WeightType::kBF16; break;
     case DType::kF8E4M3: w.type = kernels::WeightType::kF8E4M3; break;
     default:
-      return unsupported(name + ": weights of dtype " + std::string(dtype_name(view.dtype)) +
+      return unsupported(name() + ": weights of dtype " + std::string(dtype_name(view.dtype)) +
                          " are not supported (F32, BF16, F8_E4M3)");
   }
   if (view.data == nullptr ||
       view.data_bytes < static_cast<uint64_t>(w.rows * w.cols) * dtype_size(view.dtype)) {
-    return corrupt(name + ": data is smaller than its shape " + shape_string(view));
+    return corrupt(name() + ": data is smaller than its shape " + shape_string(view));
   }
   if (view.dtype == DType::kF8E4M3 && view.scale_format != ScaleFormat::kNone) {
     if (view.scales == nullptr || view.block_rows == 0 || view.block_cols == 0) {
-      return corrupt(name + ": FP8 weight without usable block scales");
+      return corrupt(name() + ": FP8 weight without usable block scales");
     }
     w.scale_type = view.scale_format == ScaleFormat::kF32 ? kernels::BlockScaleType::kF32
                                                           : kernels::BlockScaleType::kUE8M0;

@@ -64,56 +64,64 @@ Result<MlaAttention> MlaAttention::load(const WeightSource& source, const ModelC
 
 void MlaAttention::forward(const float* x, int64_t tokens, int64_t start,
                            const RotaryEmbedding& rope, KvCache& cache, int64_t cache_layer,
-                           AttentionForm form, float* out) const {
+                           AttentionForm form, float* out, ScratchArena& arena) const {
+  ScratchArena::Scope scope(arena);
   const MlaDims& d = dims_;
   const int64_t q_width = d.heads * d.qk_dim();
-  std::vector<float> q(static_cast<size_t>(tokens * q_width));
+  float* q = arena.take<float>(static_cast<size_t>(tokens * q_width));
   if (q_a_proj_) {
-    std::vector<float> c_q(static_cast<size_t>(tokens * d.q_lora_rank));
-    kernels::matmul(*q_a_proj_, x, tokens, c_q.data());
-    rms_norm_rows(c_q.data(), tokens, q_a_layernorm_.data(), d.q_lora_rank, d.eps, c_q.data());
-    kernels::matmul(q_b_proj_, c_q.data(), tokens, q.data());
+    float* c_q = arena.take<float>(static_cast<size_t>(tokens * d.q_lora_rank));
+    kernels::matmul(*q_a_proj_, x, tokens, c_q);
+    rms_norm_rows(c_q, tokens, q_a_layernorm_.data(), d.q_lora_rank, d.eps, c_q);
+    kernels::matmul(q_b_proj_, c_q, tokens, q);
   } else {
-    kernels::matmul(q_b_proj_, x, tokens, q.data());
+    kernels::matmul(q_b_proj_, x, tokens, q);
   }
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t h = 0; h < d.heads; ++h) {
-      rope.apply(q.data() + t * q_width + h * d.qk_dim() + d.nope_dim, start + t);
+      rope.apply(q + t * q_width + h * d.qk_dim() + d.nope_dim, start + t);
     }
   }
 
   // Compressed KV of the new tokens: latent normalized (not k_pe), k_pe roped, then cached.
   const int64_t kv_width = d.kv_lora_rank + d.rope_dim;
-  std::vector<float> kv(static_cast<size_t>(tokens * kv_width));
-  kernels::matmul(kv_a_proj_, x, tokens, kv.data());
-  std::vector<float> latent(static_cast<size_t>(d.kv_lora_rank));
+  float* kv = arena.take<float>(static_cast<size_t>(tokens * kv_width));
+  kernels::matmul(kv_a_proj_, x, tokens, kv);
+  float* latent = arena.take<float>(static_cast<size_t>(d.kv_lora_rank));
   for (int64_t t = 0; t < tokens; ++t) {
-    float* row = kv.data() + t * kv_width;
-    rms_norm(row, kv_a_layernorm_.data(), d.kv_lora_rank, d.eps, latent.data());
+    float* row = kv + t * kv_width;
+    rms_norm(row, kv_a_layernorm_.data(), d.kv_lora_rank, d.eps, latent);
     rope.apply(row + d.kv_lora_rank, start + t);
-    cache.write(cache_layer, start + t, latent.data(), row + d.kv_lora_rank);
+    cache.write(cache_layer, start + t, latent, row + d.kv_lora_rank);
   }
 
+  // A float32 cache is read in place; a bf16 one is widened into scratch first.
   const int64_t end = start + tokens;
-  std::vector<float> cached(static_cast<size_t>(end * cache.row_width()));
-  cache.read(cache_layer, 0, end, cached.data());
-  std::vector<float> heads_out(static_cast<size_t>(tokens * d.heads * d.v_dim));
-  if (form == AttentionForm::kAbsorbed) {
-    attend_absorbed(q.data(), cached.data(), tokens, start, rope.softmax_scale(), heads_out.data());
-  } else {
-    attend_expanded(q.data(), cached.data(), tokens, start, rope.softmax_scale(), heads_out.data());
+  const float* cached = cache.f32_rows(cache_layer);
+  if (cached == nullptr) {
+    float* widened = arena.take<float>(static_cast<size_t>(end * cache.row_width()));
+    cache.read(cache_layer, 0, end, widened);
+    cached = widened;
   }
-  kernels::matmul(o_proj_, heads_out.data(), tokens, out);
+  float* heads_out = arena.take<float>(static_cast<size_t>(tokens * d.heads * d.v_dim));
+  if (form == AttentionForm::kAbsorbed) {
+    attend_absorbed(q, cached, tokens, start, rope.softmax_scale(), heads_out, arena);
+  } else {
+    attend_expanded(q, cached, tokens, start, rope.softmax_scale(), heads_out, arena);
+  }
+  kernels::matmul(o_proj_, heads_out, tokens, out);
 }
 
 void MlaAttention::attend_absorbed(const float* q, const float* cached, int64_t tokens,
-                                   int64_t start, float scale, float* heads_out) const {
+                                   int64_t start, float scale, float* heads_out,
+                                   ScratchArena& arena) const {
+  ScratchArena::Scope scope(arena);
   const MlaDims& d = dims_;
   const int64_t width = d.kv_lora_rank + d.rope_dim;
   const int64_t per_head = d.kv_b_rows_per_head();
-  std::vector<float> q_latent(static_cast<size_t>(d.kv_lora_rank));
-  std::vector<float> o_latent(static_cast<size_t>(d.kv_lora_rank));
-  std::vector<float> scores(static_cast<size_t>(start + tokens));
+  float* q_latent = arena.take<float>(static_cast<size_t>(d.kv_lora_rank));
+  float* o_latent = arena.take<float>(static_cast<size_t>(d.kv_lora_rank));
+  float* scores = arena.take<float>(static_cast<size_t>(start + tokens));
   for (int64_t t = 0; t < tokens; ++t) {
     const int64_t visible = start + t + 1;  // causal: rows [0, position]
     for (int64_t h = 0; h < d.heads; ++h) {
@@ -121,54 +129,56 @@ void MlaAttention::attend_absorbed(const float* q, const float* cached, int64_t 
       const float* q_pe = q_nope + d.nope_dim;
       // q_latent = W_UK[h]^T q_nope: rows [h*per_head, h*per_head + nope) of kv_b_proj.
       kernels::matvec_transposed_rows(kv_b_proj_, h * per_head, h * per_head + d.nope_dim, q_nope,
-                                      q_latent.data());
+                                      q_latent);
       for (int64_t s = 0; s < visible; ++s) {
         const float* row = cached + s * width;
-        scores[s] = scale * (dot(q_latent.data(), row, d.kv_lora_rank) +
+        scores[s] = scale * (dot(q_latent, row, d.kv_lora_rank) +
                              dot(q_pe, row + d.kv_lora_rank, d.rope_dim));
       }
-      softmax(scores.data(), visible);
-      std::fill(o_latent.begin(), o_latent.end(), 0.0f);
+      softmax(scores, visible);
+      std::fill(o_latent, o_latent + d.kv_lora_rank, 0.0f);
       for (int64_t s = 0; s < visible; ++s) {
         const float* row = cached + s * width;
         for (int64_t i = 0; i < d.kv_lora_rank; ++i) o_latent[i] += scores[s] * row[i];
       }
       // o = W_UV[h] o_latent: rows [h*per_head + nope, (h+1)*per_head).
       kernels::matvec_rows(kv_b_proj_, h * per_head + d.nope_dim, (h + 1) * per_head,
-                           o_latent.data(), heads_out + (t * d.heads + h) * d.v_dim);
+                           o_latent, heads_out + (t * d.heads + h) * d.v_dim);
     }
   }
 }
 
 void MlaAttention::attend_expanded(const float* q, const float* cached, int64_t tokens,
-                                   int64_t start, float scale, float* heads_out) const {
+                                   int64_t start, float scale, float* heads_out,
+                                   ScratchArena& arena) const {
+  ScratchArena::Scope scope(arena);
   const MlaDims& d = dims_;
   const int64_t width = d.kv_lora_rank + d.rope_dim;
   const int64_t per_head = d.kv_b_rows_per_head();
   const int64_t end = start + tokens;
-  std::vector<float> latents(static_cast<size_t>(end * d.kv_lora_rank));
+  float* latents = arena.take<float>(static_cast<size_t>(end * d.kv_lora_rank));
   for (int64_t s = 0; s < end; ++s) {
-    std::copy_n(cached + s * width, d.kv_lora_rank, latents.data() + s * d.kv_lora_rank);
+    std::copy_n(cached + s * width, d.kv_lora_rank, latents + s * d.kv_lora_rank);
   }
   // kvb[s] = kv_b_proj c_kv[s], per head [k_nope | v].
-  std::vector<float> kvb(static_cast<size_t>(end * d.heads * per_head));
-  kernels::matmul(kv_b_proj_, latents.data(), end, kvb.data());
-  std::vector<float> scores(static_cast<size_t>(end));
+  float* kvb = arena.take<float>(static_cast<size_t>(end * d.heads * per_head));
+  kernels::matmul(kv_b_proj_, latents, end, kvb);
+  float* scores = arena.take<float>(static_cast<size_t>(end));
   for (int64_t t = 0; t < tokens; ++t) {
     const int64_t visible = start + t + 1;
     for (int64_t h = 0; h < d.heads; ++h) {
       const float* q_nope = q + (t * d.heads + h) * d.qk_dim();
       const float* q_pe = q_nope + d.nope_dim;
       for (int64_t s = 0; s < visible; ++s) {
-        const float* k_nope = kvb.data() + (s * d.heads + h) * per_head;
+        const float* k_nope = kvb + (s * d.heads + h) * per_head;
         scores[s] = scale * (dot(q_nope, k_nope, d.nope_dim) +
                              dot(q_pe, cached + s * width + d.kv_lora_rank, d.rope_dim));
       }
-      softmax(scores.data(), visible);
+      softmax(scores, visible);
       float* o = heads_out + (t * d.heads + h) * d.v_dim;
       std::fill(o, o + d.v_dim, 0.0f);
       for (int64_t s = 0; s < visible; ++s) {
-        const float* v = kvb.data() + (s * d.heads + h) * per_head + d.nope_dim;
+        const float* v = kvb + (s * d.heads + h) * per_head + d.nope_dim;
         for (int64_t i = 0; i < d.v_dim; ++i) o[i] += scores[s] * v[i];
       }
     }

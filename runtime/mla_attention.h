@@ -13,6 +13,7 @@
 
 #include "format/model_config.h"
 #include "kernels/weight_ref.h"
+#include "platform/scratch_arena.h"
 #include "platform/status.h"
 #include "runtime/kv_cache.h"
 #include "runtime/rope.h"
@@ -45,15 +46,17 @@ class MlaAttention {
   const MlaDims& dims() const { return dims_; }
 
   // x: [T, hidden] (already normed); out: [T, hidden]. Writes cache rows of `cache_layer`;
-  // the caller has reserved room for start + T rows.
+  // the caller has reserved room for start + T rows. Working memory comes from `arena`
+  // (given back on return).
   void forward(const float* x, int64_t tokens, int64_t start, const RotaryEmbedding& rope,
-               KvCache& cache, int64_t cache_layer, AttentionForm form, float* out) const;
+               KvCache& cache, int64_t cache_layer, AttentionForm form, float* out,
+               ScratchArena& arena) const;
 
  private:
   void attend_absorbed(const float* q, const float* cached, int64_t tokens, int64_t start,
-                       float scale, float* heads_out) const;
+                       float scale, float* heads_out, ScratchArena& arena) const;
   void attend_expanded(const float* q, const float* cached, int64_t tokens, int64_t start,
-                       float scale, float* heads_out) const;
+                       float scale, float* heads_out, ScratchArena& arena) const;
 
   MlaDims dims_;
   std::optional<kernels::WeightRef> q_a_proj_;  // absent when q_lora_rank == 0

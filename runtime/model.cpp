@@ -1,5 +1,7 @@
 #include "runtime/model.h"
 
+#include <algorithm>
+
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
 #include "runtime/linear.h"
@@ -43,6 +45,8 @@ Result<std::unique_ptr<Model>> Model::load(const WeightSource& source, ExpertPro
         MtpModule mtp, MtpModule::load(source, c, c.num_hidden_layers, model->embed_, model->lm_head_));
     model->mtp_ = std::make_unique<MtpModule>(std::move(mtp));
   }
+  // The plan: a decode step of one sequence over a 4K context needs no growth.
+  model->arena_.reserve(model->scratch_bytes(1, 4096));
   return model;
 }
 
@@ -53,6 +57,7 @@ KvCache Model::new_kv_cache(KvCachePrecision precision) const {
 
 StepContext Model::context() const {
   StepContext ctx;
+  ctx.arena = &arena_;
   ctx.rope = &rope_;
   ctx.experts = experts_;
   ctx.attention_form = attention_form_;
@@ -86,30 +91,95 @@ void Model::set_prefetch_margin(int64_t margin) {
 
 Status Model::forward(std::span<const int32_t> tokens, KvCache& cache,
                       const ForwardOutputs& outputs) {
-  const int64_t t_count = static_cast<int64_t>(tokens.size());
-  if (t_count == 0) return invalid_argument("forward: no tokens");
-  if (cache.layers() != config_.num_hidden_layers || cache.latent_dim() != config_.kv_lora_rank ||
-      cache.rope_dim() != config_.qk_rope_head_dim) {
-    return invalid_argument("forward: the KV cache was not made for this model");
+  const SequenceStep step{tokens, &cache, SequenceStep::Rows::kAll};
+  return forward_batch(std::span<const SequenceStep>(&step, 1), outputs);
+}
+
+Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOutputs& outputs) {
+  if (steps.empty()) return invalid_argument("forward: no sequences");
+  int64_t rows = 0, out_rows = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const SequenceStep& step = steps[i];
+    const KvCache* cache = step.cache;
+    if (step.tokens.empty()) return invalid_argument("forward: no tokens");
+    if (cache == nullptr || cache->layers() != config_.num_hidden_layers ||
+        cache->latent_dim() != config_.kv_lora_rank || cache->rope_dim() != config_.qk_rope_head_dim) {
+      return invalid_argument("forward: the KV cache was not made for this model");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (steps[j].cache == cache) return invalid_argument("forward: two sequences share one KV cache");
+    }
+    const auto t = static_cast<int64_t>(step.tokens.size());
+    rows += t;
+    out_rows += step.output == SequenceStep::Rows::kAll ? t : step.output == SequenceStep::Rows::kLast ? 1 : 0;
   }
   const int64_t hidden = config_.hidden_size;
-  const int64_t start = cache.size();
-  std::vector<float> h(static_cast<size_t>(t_count * hidden));
-  MOESTREAM_TRY(embed_tokens(embed_, tokens, h.data()));
-  cache.reserve(start + t_count);
+  arena_.reset();
+  ScratchArena::Scope scope(arena_);
+  SequenceRows* sequences = arena_.take<SequenceRows>(steps.size());
+  int64_t* positions = arena_.take<int64_t>(static_cast<size_t>(rows));
+  float* h = arena_.take<float>(static_cast<size_t>(rows * hidden));
+  int64_t begin = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const SequenceStep& step = steps[i];
+    const auto t = static_cast<int64_t>(step.tokens.size());
+    const int64_t start = step.cache->size();
+    Status s = embed_tokens(embed_, step.tokens, h + begin * hidden);
+    if (!s.ok()) return steps.size() == 1 ? s : s.with_context("sequence " + std::to_string(i));
+    step.cache->reserve(start + t);
+    sequences[i] = SequenceRows{begin, t, start, step.cache};
+    for (int64_t r = 0; r < t; ++r) positions[begin + r] = start + r;
+    begin += t;
+  }
+  const std::span<const SequenceRows> seqs(sequences, steps.size());
   const StepContext ctx = context();
   for (size_t l = 0; l < layers_.size(); ++l) {
-    Status s = layers_[l].forward(h.data(), t_count, start, cache, static_cast<int64_t>(l), ctx);
+    Status s = layers_[l].forward(h, seqs, positions, static_cast<int64_t>(l), ctx);
     if (!s.ok()) return s.with_context("layer " + std::to_string(l));
   }
-  cache.set_size(start + t_count);
-  rms_norm_rows(h.data(), t_count, final_norm_.data(), hidden, config_.rms_norm_eps, h.data());
-  if (outputs.logits) {
-    outputs.logits->resize(static_cast<size_t>(t_count * config_.vocab_size));
-    kernels::matmul(lm_head_, h.data(), t_count, outputs.logits->data());
+  for (const SequenceRows& s : seqs) s.cache->set_size(s.start + s.count);
+
+  // Only the rows asked for go through the final norm and the output head.
+  float* selected = arena_.take<float>(static_cast<size_t>(out_rows * hidden));
+  int64_t next = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const SequenceRows& s = seqs[i];
+    int64_t from = s.begin, count = s.count;
+    if (steps[i].output == SequenceStep::Rows::kNone) continue;
+    if (steps[i].output == SequenceStep::Rows::kLast) from = s.begin + s.count - 1, count = 1;
+    std::copy_n(h + from * hidden, count * hidden, selected + next * hidden);
+    next += count;
   }
-  if (outputs.final_hidden) *outputs.final_hidden = std::move(h);
+  if (out_rows == 0) return ok_status();
+  rms_norm_rows(selected, out_rows, final_norm_.data(), hidden, config_.rms_norm_eps, selected);
+  if (outputs.logits) {
+    outputs.logits->resize(static_cast<size_t>(out_rows * config_.vocab_size));
+    kernels::matmul(lm_head_, selected, out_rows, outputs.logits->data());
+  }
+  if (outputs.final_hidden) outputs.final_hidden->assign(selected, selected + out_rows * hidden);
   return ok_status();
+}
+
+uint64_t Model::scratch_bytes(int64_t rows, int64_t context) const {
+  const ModelConfig& c = config_;
+  const int64_t k = std::max<int64_t>(c.num_experts_per_tok, 1);
+  const int64_t per_head = c.qk_nope_head_dim + c.v_head_dim;
+  const int64_t q_width = c.num_attention_heads * (c.qk_nope_head_dim + c.qk_rope_head_dim);
+  const int64_t kv_width = c.kv_lora_rank + c.qk_rope_head_dim;
+  // Floats live at once: the step's hidden rows and selected rows, a layer's two row
+  // buffers, then the larger of attention and the FFN.
+  const int64_t step = 2 * rows * c.hidden_size + 2 * rows;
+  const int64_t layer = 2 * rows * c.hidden_size;
+  int64_t attention = rows * (q_width + c.q_lora_rank + kv_width + c.num_attention_heads * c.v_head_dim) +
+                      3 * c.kv_lora_rank + context * kv_width + context;
+  if (attention_form_ == AttentionForm::kExpanded)
+    attention += context * (c.kv_lora_rank + c.num_attention_heads * per_head);
+  const int64_t moe = rows * c.n_routed_experts + 5 * rows * k + 4 * c.n_routed_experts +
+                      2 * rows * k * c.hidden_size + 2 * rows * k * c.moe_intermediate_size +
+                      rows * c.hidden_size + 2 * rows * std::max<int64_t>(c.n_shared_experts, 1) * c.moe_intermediate_size;
+  const int64_t dense = 2 * rows * c.intermediate_size;
+  const int64_t floats = step + layer + std::max({attention, moe, dense});
+  return static_cast<uint64_t>(floats) * 8 + 64 * 64;  // 8: int64 and float arrays alike; alignment
 }
 
 Status Model::mtp_forward(std::span<const int32_t> next_tokens, const float* final_hidden,

@@ -12,6 +12,7 @@
 
 #include "format/model_config.h"
 #include "kernels/weight_ref.h"
+#include "platform/scratch_arena.h"
 #include "platform/status.h"
 #include "runtime/decoder_layer.h"
 #include "runtime/expert_provider.h"
@@ -26,6 +27,14 @@ namespace moestream {
 struct ForwardOutputs {
   std::vector<float>* logits = nullptr;        // [T, vocab]
   std::vector<float>* final_hidden = nullptr;  // [T, hidden], after model.norm (MTP input)
+};
+
+// One sequence's share of a batched forward step (Model::forward_batch).
+struct SequenceStep {
+  enum class Rows { kNone, kLast, kAll };  // whose logits / final hidden states are wanted
+  std::span<const int32_t> tokens;  // at positions [cache->size(), + tokens.size())
+  KvCache* cache = nullptr;         // this sequence's own cache; distinct per step
+  Rows output = Rows::kLast;
 };
 
 class Model {
@@ -50,8 +59,19 @@ class Model {
   void set_pregate_observer(PregateObserver observer) { pregate_observer_ = std::move(observer); }
 
   // Runs `tokens` at positions [cache.size(), cache.size() + T) and advances the cache.
-  // A prompt in one call is prefill; one token per call is decode.
+  // A prompt in one call is prefill; one token per call is decode. Outputs every row.
   Status forward(std::span<const int32_t> tokens, KvCache& cache, const ForwardOutputs& outputs);
+  // Continuous batching: every sequence's tokens in one step. The rows of all sequences go
+  // through each layer together (attention per sequence over its own cache, each routed
+  // expert acquired once per layer for all rows that picked it) and each cache advances.
+  // Outputs hold the rows each step asks for, sequence by sequence, in order. With a
+  // warmed-up scratch arena and reserved caches a decode step allocates nothing.
+  Status forward_batch(std::span<const SequenceStep> steps, const ForwardOutputs& outputs);
+
+  // The scratch a step of `rows` rows over contexts up to `context` tokens needs (the plan;
+  // the arena grows past it once if a step needs more).
+  uint64_t scratch_bytes(int64_t rows, int64_t context) const;
+  const ScratchArena& scratch() const { return arena_; }
 
   // The MTP module (null when the checkpoint has none).
   const MtpModule* mtp() const { return mtp_.get(); }
@@ -78,6 +98,7 @@ class Model {
   std::vector<float> final_norm_;
   kernels::WeightRef lm_head_;
   std::unique_ptr<MtpModule> mtp_;
+  mutable ScratchArena arena_;  // one forward at a time (Model is not thread-safe)
 };
 
 // Copies embedding rows of `tokens` into out [T, hidden]; errors on ids outside the vocab.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/fused_expert.h"
 #include "kernels/matmul.h"
 #include "runtime/linear.h"
 
@@ -32,36 +33,62 @@ Result<MoeLayer> MoeLayer::load(const WeightSource& source, const ModelConfig& c
   return moe;
 }
 
-Status MoeLayer::forward(const float* x, int64_t tokens, int64_t start, ExpertProvider& experts,
-                         const RoutingObserver* observer, float* out) const {
+Status MoeLayer::forward(const float* x, int64_t tokens, const int64_t* positions,
+                         ExpertProvider& experts, const RoutingObserver* observer, float* out,
+                         ScratchArena& arena) const {
+  ScratchArena::Scope scope(arena);
   const int64_t n = router_.experts;
+  const int64_t k = router_.top_k;
   // Router logits in float32 (the weight is BF16; accumulation is float32).
-  std::vector<float> logits(static_cast<size_t>(tokens * n));
-  kernels::matmul(router_weight_, x, tokens, logits.data());
+  float* logits = arena.take<float>(static_cast<size_t>(tokens * n));
+  kernels::matmul(router_weight_, x, tokens, logits);
 
-  // Per expert, the tokens that picked it and their gating weights.
-  std::vector<std::vector<std::pair<int64_t, float>>> assigned(static_cast<size_t>(n));
-  RoutingDecision decision;
+  // Routing, then the (row, gate weight) pairs grouped by expert (a counting sort, stable in
+  // the row): users of expert e are [first[e], first[e + 1]).
+  int32_t* chosen = arena.take<int32_t>(static_cast<size_t>(tokens * k));
+  float* chosen_weight = arena.take<float>(static_cast<size_t>(tokens * k));
+  int64_t* first = arena.take<int64_t>(static_cast<size_t>(n + 1));
+  std::fill(first, first + n + 1, 0);
+  thread_local RoutingDecision decision;  // its vectors keep their capacity between calls
   for (int64_t t = 0; t < tokens; ++t) {
-    route_token(router_, logits.data() + t * n, router_bias_.empty() ? nullptr : router_bias_.data(),
-                &decision);
-    if (observer && *observer) (*observer)(layer_, start + t, decision);
-    for (size_t i = 0; i < decision.experts.size(); ++i) {
-      assigned[decision.experts[i]].emplace_back(t, decision.weights[i]);
+    route_token(router_, logits + t * n, router_bias_.empty() ? nullptr : router_bias_.data(), &decision);
+    if (observer && *observer) (*observer)(layer_, positions[t], decision);
+    for (int64_t i = 0; i < k; ++i) {
+      chosen[t * k + i] = decision.experts[i];
+      chosen_weight[t * k + i] = decision.weights[i];
+      ++first[decision.experts[i] + 1];
+    }
+  }
+  int64_t max_users = 0;
+  int64_t* needed = arena.take<int64_t>(static_cast<size_t>(n));
+  int64_t needed_count = 0;
+  for (int64_t e = 0; e < n; ++e) {
+    max_users = std::max(max_users, first[e + 1]);
+    if (first[e + 1] > 0) needed[needed_count++] = e;
+    first[e + 1] += first[e];
+  }
+  int64_t* user_row = arena.take<int64_t>(static_cast<size_t>(tokens * k));
+  float* user_weight = arena.take<float>(static_cast<size_t>(tokens * k));
+  int64_t* fill = arena.take<int64_t>(static_cast<size_t>(n));
+  std::copy_n(first, n, fill);
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t slot = fill[chosen[t * k + i]]++;
+      user_row[slot] = t;
+      user_weight[slot] = chosen_weight[t * k + i];
     }
   }
 
   // Each routed expert is computed as soon as the provider has it (hits first, misses as
-  // their reads land) into its own buffer; the outputs are then summed in ascending expert
-  // order, so the result does not depend on the order in which reads complete.
-  std::vector<int64_t> needed;
-  for (int64_t e = 0; e < n; ++e) {
-    if (!assigned[e].empty()) needed.push_back(e);
-  }
-  std::vector<std::vector<float>> expert_outs(static_cast<size_t>(n));
-  MOESTREAM_TRY(experts.begin_batch(layer_, needed));
-  std::vector<float> gathered;
-  for (size_t done = 0; done < needed.size(); ++done) {
+  // their reads land) into its rows of expert_out; the outputs are then summed in ascending
+  // expert order, so the result does not depend on the order in which reads complete.
+  float* expert_out = arena.take<float>(static_cast<size_t>(tokens * k * hidden_));
+  float* gathered = arena.take<float>(static_cast<size_t>(max_users * hidden_));
+  float* ffn_scratch = arena.take<float>(static_cast<size_t>(2 * max_users * expert_width_));
+  uint8_t* delivered = arena.take<uint8_t>(static_cast<size_t>(n));
+  std::fill(delivered, delivered + n, 0);
+  MOESTREAM_TRY(experts.begin_batch(layer_, std::span<const int64_t>(needed, static_cast<size_t>(needed_count))));
+  for (int64_t done = 0; done < needed_count; ++done) {
     auto acquired = experts.acquire_next_ready();
     if (!acquired.ok()) {
       experts.end_batch();
@@ -76,36 +103,38 @@ Status MoeLayer::forward(const float* x, int64_t tokens, int64_t start, ExpertPr
       return weights.status().with_context("layer " + std::to_string(layer_) + " expert " +
                                            std::to_string(e));
     }
-    const auto& users = assigned[e];
-    const int64_t m = static_cast<int64_t>(users.size());
-    gathered.resize(static_cast<size_t>(m * hidden_));
-    std::vector<float>& expert_out = expert_outs[e];
-    expert_out.resize(static_cast<size_t>(m * hidden_));
-    for (int64_t i = 0; i < m; ++i) {
-      std::copy_n(x + users[i].first * hidden_, hidden_, gathered.data() + i * hidden_);
+    if (e < 0 || e >= n || first[e + 1] == first[e] || weights->width() != expert_width_) {
+      experts.end_batch();
+      return internal_error("layer " + std::to_string(layer_) + ": the provider delivered expert " +
+                            std::to_string(e) + ", which was not asked for");
     }
-    swiglu_ffn(*weights, gathered.data(), m, expert_out.data());
+    const int64_t begin = first[e], m = first[e + 1] - first[e];
+    for (int64_t i = 0; i < m; ++i) {
+      std::copy_n(x + user_row[begin + i] * hidden_, hidden_, gathered + i * hidden_);
+    }
+    kernels::swiglu_expert(weights->gate, weights->up, weights->down, gathered, m,
+                           expert_out + begin * hidden_, ffn_scratch);
+    delivered[e] = 1;
   }
   experts.end_batch();
   std::fill(out, out + tokens * hidden_, 0.0f);
-  for (int64_t e : needed) {
-    const auto& users = assigned[e];
-    const std::vector<float>& expert_out = expert_outs[e];
-    if (expert_out.size() != users.size() * static_cast<size_t>(hidden_)) {
+  for (int64_t j = 0; j < needed_count; ++j) {
+    const int64_t e = needed[j];
+    if (!delivered[e]) {
       return internal_error("layer " + std::to_string(layer_) + ": the provider did not deliver expert " +
                             std::to_string(e));
     }
-    for (size_t i = 0; i < users.size(); ++i) {
-      float* dst = out + users[i].first * hidden_;
-      const float* src = expert_out.data() + i * hidden_;
-      const float w = users[i].second;
-      for (int64_t j = 0; j < hidden_; ++j) dst[j] += w * src[j];
+    for (int64_t u = first[e]; u < first[e + 1]; ++u) {
+      float* dst = out + user_row[u] * hidden_;
+      const float* src = expert_out + u * hidden_;
+      const float w = user_weight[u];
+      for (int64_t i = 0; i < hidden_; ++i) dst[i] += w * src[i];
     }
   }
   if (shared_) {
-    std::vector<float> shared_out(static_cast<size_t>(tokens * hidden_));
-    swiglu_ffn(*shared_, x, tokens, shared_out.data());
-    for (size_t i = 0; i < shared_out.size(); ++i) out[i] += shared_out[i];
+    float* shared_out = arena.take<float>(static_cast<size_t>(tokens * hidden_));
+    swiglu_ffn(*shared_, x, tokens, shared_out, arena);
+    for (int64_t i = 0; i < tokens * hidden_; ++i) out[i] += shared_out[i];
   }
   return ok_status();
 }

@@ -10,6 +10,7 @@
 
 #include "format/model_config.h"
 #include "kernels/weight_ref.h"
+#include "platform/scratch_arena.h"
 #include "platform/status.h"
 #include "runtime/dense_ffn.h"
 #include "runtime/expert_provider.h"
@@ -29,9 +30,11 @@ class MoeLayer {
 
   int64_t layer() const { return layer_; }
 
-  // x: [T, hidden] (already normed) for positions [start, start + T); out: [T, hidden].
-  Status forward(const float* x, int64_t tokens, int64_t start, ExpertProvider& experts,
-                 const RoutingObserver* observer, float* out) const;
+  // x: [T, hidden] (already normed), row t at position positions[t] (rows of several
+  // sequences may share a step); out: [T, hidden]. Each routed expert is acquired once for
+  // all rows that picked it. Working memory comes from `arena`.
+  Status forward(const float* x, int64_t tokens, const int64_t* positions, ExpertProvider& experts,
+                 const RoutingObserver* observer, float* out, ScratchArena& arena) const;
 
   // Pre-gating: this layer's router applied to `x` ([T, hidden], normed as this layer's
   // input would be) names the experts it will probably pick: per token the top-k plus the

@@ -8,15 +8,23 @@
 namespace moestream {
 namespace {
 
-// Indices of the k largest values, largest first; ties go to the lower index.
-std::vector<int32_t> top_k_indices(const std::vector<float>& values, int64_t k) {
-  std::vector<int32_t> order(values.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return values[a] > values[b]; });
-  order.resize(static_cast<size_t>(k));
-  return order;
+// Indices of the k largest values, largest first; ties go to the lower index. Into `out`,
+// whose capacity is reused: no allocation once warm (a decode step allocates nothing).
+void top_k_indices(const std::vector<float>& values, int64_t k, std::vector<int32_t>* out) {
+  out->resize(values.size());
+  std::iota(out->begin(), out->end(), 0);
+  std::partial_sort(out->begin(), out->begin() + k, out->end(), [&](int32_t a, int32_t b) {
+    return values[a] != values[b] ? values[a] > values[b] : a < b;
+  });
+  out->resize(static_cast<size_t>(k));
 }
+
+// Per-thread working buffers of route_token, kept between calls.
+struct RouterScratch {
+  std::vector<float> scores, biased, group_scores, members;
+  std::vector<uint8_t> kept, chosen;
+  std::vector<std::pair<float, int32_t>> rest;
+};
 
 }  // namespace
 
@@ -49,8 +57,11 @@ Result<RouterConfig> RouterConfig::from_config(const ModelConfig& config) {
 void route_token(const RouterConfig& config, const float* logits, const float* bias,
                  RoutingDecision* out) {
   const int64_t n = config.experts;
-  std::vector<float> scores(static_cast<size_t>(n));
-  std::vector<float> biased(static_cast<size_t>(n));
+  thread_local RouterScratch scratch;
+  std::vector<float>& scores = scratch.scores;
+  std::vector<float>& biased = scratch.biased;
+  scores.resize(static_cast<size_t>(n));
+  biased.resize(static_cast<size_t>(n));
   for (int64_t e = 0; e < n; ++e) {
     scores[e] = router_affinity(logits[e]);
     biased[e] = router_choice_score(logits[e], bias, e);
@@ -59,22 +70,25 @@ void route_token(const RouterConfig& config, const float* logits, const float* b
   if (config.groups > 1) {
     const int64_t per_group = n / config.groups;
     const int64_t summed = std::min<int64_t>(2, per_group);
-    std::vector<float> group_scores(static_cast<size_t>(config.groups));
+    std::vector<float>& group_scores = scratch.group_scores;
+    std::vector<float>& members = scratch.members;
+    group_scores.resize(static_cast<size_t>(config.groups));
     for (int64_t g = 0; g < config.groups; ++g) {
-      std::vector<float> members(biased.begin() + g * per_group, biased.begin() + (g + 1) * per_group);
+      members.assign(biased.begin() + g * per_group, biased.begin() + (g + 1) * per_group);
       std::partial_sort(members.begin(), members.begin() + summed, members.end(), std::greater<float>());
       float sum = 0.0f;
       for (int64_t i = 0; i < summed; ++i) sum += members[i];
       group_scores[g] = sum;
     }
-    out->kept_groups = top_k_indices(group_scores, config.kept_groups);
-    std::vector<bool> kept(static_cast<size_t>(config.groups), false);
-    for (int32_t g : out->kept_groups) kept[g] = true;
+    top_k_indices(group_scores, config.kept_groups, &out->kept_groups);
+    std::vector<uint8_t>& kept = scratch.kept;
+    kept.assign(static_cast<size_t>(config.groups), 0);
+    for (int32_t g : out->kept_groups) kept[g] = 1;
     for (int64_t e = 0; e < n; ++e) {
       if (!kept[e / per_group]) biased[e] = -std::numeric_limits<float>::infinity();
     }
   }
-  out->experts = top_k_indices(biased, config.top_k);
+  top_k_indices(biased, config.top_k, &out->experts);
   out->weights.resize(out->experts.size());
   out->scores.resize(out->experts.size());
   float sum = 0.0f;
@@ -84,10 +98,11 @@ void route_token(const RouterConfig& config, const float* logits, const float* b
     sum += out->weights[i];
   }
   // Candidates: unmasked biased scores of the experts not chosen, ties to the lower index.
-  std::vector<bool> chosen(static_cast<size_t>(n), false);
-  for (int32_t e : out->experts) chosen[e] = true;
-  std::vector<std::pair<float, int32_t>> rest;
-  rest.reserve(static_cast<size_t>(n));
+  std::vector<uint8_t>& chosen = scratch.chosen;
+  chosen.assign(static_cast<size_t>(n), 0);
+  for (int32_t e : out->experts) chosen[e] = 1;
+  std::vector<std::pair<float, int32_t>>& rest = scratch.rest;
+  rest.clear();
   for (int64_t e = 0; e < n; ++e) {
     if (!chosen[e]) rest.emplace_back(biased[e], static_cast<int32_t>(e));
   }

@@ -4,9 +4,10 @@
 
 #include "profiling/cachesim/arc_policy.h"
 #include "profiling/cachesim/belady_policy.h"
-#include "profiling/cachesim/decayed_lfu_policy.h"
 #include "profiling/cachesim/lfu_policy.h"
-#include "profiling/cachesim/lru_policy.h"
+#include "offload/lfu_decay_cache_policy.h"
+#include "offload/lru_cache_policy.h"
+#include "profiling/cachesim/runtime_policy.h"
 #include "profiling/cachesim/static_hot_set_policy.h"
 
 namespace moestream::cachesim {
@@ -57,10 +58,19 @@ std::unique_ptr<CachePolicy> make_policy(PolicyKind kind, uint32_t num_keys, uin
                                          const PolicyParams& params) {
   capacity = std::min(capacity, num_keys);
   switch (kind) {
-    case PolicyKind::kLru: return std::make_unique<LruPolicy>(num_keys, capacity);
+    // LRU and decayed LFU are the runtime's own classes, so the simulator predicts it.
+    case PolicyKind::kLru:
+      return std::make_unique<RuntimePolicy>(std::make_unique<LruCachePolicy>(static_cast<int>(capacity)),
+                                             num_keys, capacity);
     case PolicyKind::kLfu: return std::make_unique<LfuPolicy>(num_keys, capacity);
-    case PolicyKind::kDecayedLfu:
-      return std::make_unique<DecayedLfuPolicy>(num_keys, capacity, params.lfu_half_life_tokens);
+    case PolicyKind::kDecayedLfu: {
+      CachePolicyOptions options;
+      options.kind = "lfu";
+      options.lfu_half_life_tokens = params.lfu_half_life_tokens;
+      auto policy = make_cache_policy(options, static_cast<int>(capacity), params.accesses_per_token);
+      if (!policy.ok()) return nullptr;  // a non-positive half-life; check_spec refuses it first
+      return std::make_unique<RuntimePolicy>(std::move(policy).value(), num_keys, capacity);
+    }
     case PolicyKind::kArc: return std::make_unique<ArcPolicy>(num_keys, capacity);
     case PolicyKind::kStaticHotSet:
     case PolicyKind::kStaticOracle:

@@ -18,7 +18,9 @@ inline constexpr uint64_t kNeverUsedAgain = std::numeric_limits<uint64_t>::max()
 struct Access {
   uint32_t key = 0;
   uint64_t next_use = kNeverUsedAgain;  // position of the next access to this key (OPT only)
-  uint64_t now_token = 0;               // token clock (decayed LFU)
+  // The (token, layer) step this access belongs to: the runtime pins a step's experts while
+  // it runs, so the runtime's policies (lru, lfu-decay) never evict one for another.
+  uint64_t step = 0;
 };
 
 class CachePolicy {
@@ -46,6 +48,7 @@ bool is_online(PolicyKind kind);  // everything but the OPTs and the static orac
 
 struct PolicyParams {
   double lfu_half_life_tokens = 32;        // decayed LFU
+  double accesses_per_token = 1;           // of this one cache (k, or k x layers for a pool)
   std::vector<uint32_t> static_keys;       // static hot set: the pinned keys
 };
 

@@ -67,6 +67,7 @@ const PrefetchPredictor* ReplayContext::predictor(PrefetchKind kind) {
 
 Status check_spec(ReplayContext& context, const SimulationSpec& spec) {
   if (spec.capacity_per_layer == 0) return invalid_argument("cache size must be at least 1");
+  if (!(spec.lfu_half_life_tokens > 0)) return invalid_argument("the LFU half-life must be positive");
   if (context.trace().top_k > kMaxTopK)
     return unsupported("more than " + std::to_string(kMaxTopK) + " experts per token");
   if (context.trace().num_accesses() >= kNoNextUse)
@@ -97,6 +98,7 @@ Result<SimulationStats> simulate(ReplayContext& context, const SimulationSpec& s
 
   PolicyParams params;
   params.lfu_half_life_tokens = spec.lfu_half_life_tokens;
+  params.accesses_per_token = static_cast<double>(k) * (spec.shared_pool ? num_layers : 1);
   std::vector<std::unique_ptr<CachePolicy>> caches;
   const bool is_static = spec.policy == PolicyKind::kStaticHotSet ||
                          spec.policy == PolicyKind::kStaticOracle;
@@ -138,7 +140,7 @@ Result<SimulationStats> simulate(ReplayContext& context, const SimulationSpec& s
     const uint32_t base = spec.shared_pool ? layer * n : 0;
     const uint16_t* experts = t.step_experts(s);
     auto make_access = [&](uint32_t j) {
-      Access a{base + experts[j], kNeverUsedAgain, token};
+      Access a{base + experts[j], kNeverUsedAgain, s};
       if (next_use) {
         const uint32_t nu = next_use[s * k + j];
         if (nu != kNoNextUse) a.next_use = nu;

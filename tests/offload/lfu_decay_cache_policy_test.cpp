@@ -26,9 +26,11 @@ TEST_CASE("decayed LFU evicts the least used, and old counts fade") {
 
 TEST_CASE("make_cache_policy knows lru and lfu and refuses the rest") {
   CachePolicyOptions o;
-  CHECK((*make_cache_policy(o, 2))->name() == "lru");
+  CHECK((*make_cache_policy(o, 2, 8))->name() == "lru");
   o.kind = "lfu";
-  CHECK((*make_cache_policy(o, 2))->name() == "lfu");
+  CHECK((*make_cache_policy(o, 2, 8))->name() == "lfu");
+  o.lfu_half_life_tokens = 0;
+  CHECK_FALSE(make_cache_policy(o, 2, 8).ok());
   o.kind = "arc";
-  CHECK_FALSE(make_cache_policy(o, 2).ok());
+  CHECK_FALSE(make_cache_policy(o, 2, 8).ok());
 }

@@ -13,7 +13,8 @@ void StreamingFlags::add_to(ArgParser& args) {
   args.option("--ram-budget", &ram_budget, "SIZE",
               "stream routed experts from the file, keeping the whole process under SIZE (e.g. 2G)");
   args.option("--cache-policy", &cache_policy, "lru|lfu", "expert eviction policy (default lru)");
-  args.option("--lfu-half-life", &lfu_half_life, "N", "accesses after which LFU counts halve (default 256)");
+  args.option("--lfu-half-life", &lfu_half_life, "TOKENS",
+              "tokens after which LFU counts halve (default 32, as in cachesim)");
   args.option("--prefetch-margin", &prefetch_margin, "N",
               "pre-gate the next layer and prefetch its top-k + N experts (default 2; -1 = off)");
   args.option("--pin-profile", &pin_profile, "FILE", "hot set of 'LAYER EXPERT' lines kept resident for good");
@@ -60,7 +61,7 @@ Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& 
 
   ExpertCacheOptions options;
   options.policy.kind = flags.cache_policy;
-  options.policy.lfu_half_life = flags.lfu_half_life;
+  options.policy.lfu_half_life_tokens = flags.lfu_half_life;
   options.loader.request_size = static_cast<uint32_t>(*request);
   options.loader.queue_depth = static_cast<unsigned>(flags.queue_depth);
   options.loader.verify_checksums = flags.verify_blobs == "on";

@@ -17,7 +17,7 @@ namespace moestream::cli {
 struct StreamingFlags {
   std::string ram_budget;  // empty: all experts stay in the mmapped container
   std::string cache_policy = "lru";
-  double lfu_half_life = 256;
+  double lfu_half_life = 32;  // tokens
   int64_t prefetch_margin = 2;  // < 0: no pre-gating
   std::string pin_profile;
   std::string verify_blobs = "on";

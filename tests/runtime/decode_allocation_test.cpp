@@ -1,0 +1,86 @@
+// A decode step allocates nothing: the forward pass takes its working memory from the
+// model's scratch arena (planned at load), the kernels' row splits pass non-owning callback
+// references, and the router keeps its buffers. Counted with a replaced global operator new
+// in this test binary (every C++ allocation of every thread goes through it).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "kernels/kernel_threads.h"
+#include "runtime/container_weights.h"
+#include "runtime/model.h"
+#include "support/golden_data.h"
+#include "../support/golden_fixture.h"
+#include "../support/temp_dir.h"
+
+namespace {
+
+std::atomic<bool> g_counting{false};
+std::atomic<uint64_t> g_allocations{0};
+
+void* counted_alloc(std::size_t size, std::size_t align) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = align > alignof(std::max_align_t)
+                ? std::aligned_alloc(align, (std::max<std::size_t>(size, 1) + align - 1) / align * align)
+                : std::malloc(std::max<std::size_t>(size, 1));
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return counted_alloc(size, 0); }
+void* operator new[](std::size_t size) { return counted_alloc(size, 0); }
+void* operator new(std::size_t size, std::align_val_t align) { return counted_alloc(size, static_cast<std::size_t>(align)); }
+void* operator new[](std::size_t size, std::align_val_t align) { return counted_alloc(size, static_cast<std::size_t>(align)); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using namespace moestream;
+using namespace moestream::testing;
+
+TEST_CASE("a decode step does no heap allocation (golden tinyA, resident experts, 1 and 2 threads)") {
+  TempDir dir;
+  for (const std::string variant : {"fp8-v3", "bf16"}) {
+    const std::string path = convert_golden(dir, variant);
+    auto reader = ContainerReader::open(path);
+    REQUIRE(reader.ok());
+    ContainerWeightSource weights(**reader);
+    ResidentExpertProvider experts(**reader);
+    auto model = Model::load(weights, experts);
+    REQUIRE_MESSAGE(model.ok(), model.status().to_string());
+    for (int64_t threads : {1, 2}) {
+      CAPTURE(variant);
+      CAPTURE(threads);
+      kernels::set_kernel_threads(threads);
+      KvCache cache = (*model)->new_kv_cache();
+      cache.reserve(64);  // the KV cache is sized up front, as the engine does
+      const std::vector<int32_t> prompt = golden_prompts()[0];
+      std::vector<float> logits;
+      REQUIRE((*model)->forward(prompt, cache, {&logits, nullptr}).ok());
+      int32_t next = 1;
+      const SequenceStep step{std::span<const int32_t>(&next, 1), &cache, SequenceStep::Rows::kLast};
+      REQUIRE((*model)->forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr}).ok());  // warm-up
+      const uint64_t overflows = (*model)->scratch().overflow_count();
+      for (int i = 0; i < 3; ++i) {
+        g_allocations = 0;
+        g_counting = true;
+        Status s = (*model)->forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr});
+        g_counting = false;
+        REQUIRE(s.ok());
+        CHECK(g_allocations.load() == 0);
+      }
+      CHECK((*model)->scratch().overflow_count() == overflows);
+      CHECK(logits.size() == static_cast<size_t>((*model)->config().vocab_size));
+    }
+  }
+  kernels::set_kernel_threads(0);
+}
