@@ -1,6 +1,7 @@
 #include "runtime/kv_cache.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "platform/float_formats.h"
 
@@ -45,6 +46,28 @@ void KvCache::read(int64_t layer, int64_t begin, int64_t end, float* out) const 
   } else {
     const uint16_t* src = bf16_[layer].data() + first;
     for (size_t i = 0; i < count; ++i) out[i] = bf16_to_f32(src[i]);
+  }
+}
+
+void KvCache::copy_rows_out(int64_t begin, int64_t end, uint8_t* out) const {
+  const size_t bytes = static_cast<size_t>((end - begin) * bytes_per_token_per_layer());
+  const size_t offset = static_cast<size_t>(begin * bytes_per_token_per_layer());
+  for (int64_t l = 0; l < layers_; ++l) {
+    const uint8_t* src = precision_ == KvCachePrecision::kF32
+                             ? reinterpret_cast<const uint8_t*>(f32_[l].data())
+                             : reinterpret_cast<const uint8_t*>(bf16_[l].data());
+    std::memcpy(out + static_cast<size_t>(l) * bytes, src + offset, bytes);
+  }
+}
+
+void KvCache::copy_rows_in(int64_t begin, int64_t end, const uint8_t* in) {
+  reserve(end);
+  const size_t bytes = static_cast<size_t>((end - begin) * bytes_per_token_per_layer());
+  const size_t offset = static_cast<size_t>(begin * bytes_per_token_per_layer());
+  for (int64_t l = 0; l < layers_; ++l) {
+    uint8_t* dst = precision_ == KvCachePrecision::kF32 ? reinterpret_cast<uint8_t*>(f32_[l].data())
+                                                        : reinterpret_cast<uint8_t*>(bf16_[l].data());
+    std::memcpy(dst + offset, in + static_cast<size_t>(l) * bytes, bytes);
   }
 }
 

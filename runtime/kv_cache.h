@@ -39,6 +39,11 @@ class KvCache {
   void write(int64_t layer, int64_t position, const float* latent, const float* rope);
   // Copies rows [begin, end) of `layer` as float32, row_width() values each.
   void read(int64_t layer, int64_t begin, int64_t end, float* out) const;
+  // Raw rows [begin, end) of every layer, layer after layer (bytes_for(end - begin) bytes),
+  // as stored (f32 or bf16 bits): the prefix cache copies KV with these.
+  void copy_rows_out(int64_t begin, int64_t end, uint8_t* out) const;
+  // Stores raw rows from copy_rows_out() of a cache of the same shape; reserves room.
+  void copy_rows_in(int64_t begin, int64_t end, const uint8_t* in);
   // The rows of `layer` in place when they are float32 (no copy needed), else null.
   const float* f32_rows(int64_t layer) const {
     return precision_ == KvCachePrecision::kF32 ? f32_[layer].data() : nullptr;

@@ -5,12 +5,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "arg_parser.h"
 #include "format/container_reader.h"
-#include "offload/expert_cache.h"
-#include "offload/ram_budget.h"
-#include "runtime/streaming_expert_provider.h"
+#include "runtime/engine/streaming_session.h"
 
 namespace moestream::cli {
 
@@ -27,12 +26,7 @@ struct StreamingFlags {
 
   void add_to(ArgParser& args);
   bool enabled() const { return !ram_budget.empty(); }
-};
-
-struct StreamingSession {
-  RamBudgetPlan plan;
-  std::unique_ptr<ExpertCache> cache;
-  std::unique_ptr<StreamingExpertProvider> provider;
+  Result<StreamingOptions> to_options() const;  // validates every value
 };
 
 // Plans the budget for a run of up to `max_context` tokens (prints the split and the I/O
@@ -40,8 +34,7 @@ struct StreamingSession {
 Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& reader, const StreamingFlags& flags,
                                                          int64_t max_context, bool bf16_kv);
 
-// The expert-cache report: per-layer hits/misses/prefetch/bytes/stall, totals, prefetch
-// recall and waste, loader counters, peak RSS against the budget.
-std::string streaming_report(const StreamingSession& session);
+// Prints one line to stderr (the plan and notes the runtime logs).
+void log_to_stderr(std::string_view line);
 
 }  // namespace moestream::cli

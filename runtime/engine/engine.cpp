@@ -1,0 +1,471 @@
+#include "runtime/engine/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "format/checksum.h"
+#include "format/container_layout.h"
+#include "kernels/kernel_threads.h"
+#include "platform/clock.h"
+#include "runtime/container_weights.h"
+#include "runtime/engine/stop_matcher.h"
+#include "runtime/model.h"
+#include "text/tokenizer/token_stream_decoder.h"
+
+namespace moestream {
+
+const char* finish_reason_name(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kError: return "error";
+  }
+  return "error";
+}
+
+// Shared between the caller's handle and the scheduler.
+struct RequestState {
+  uint64_t id = 0;
+  GenerationRequest request;
+  uint64_t submitted_ns = now_ns();
+  std::atomic<bool> cancelled{false};
+  mutable std::mutex mutex;
+  std::condition_variable done_cv;
+  bool finished = false;
+  GenerationResult result;
+
+  void finish(GenerationResult r) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (finished) return;
+    result = std::move(r);
+    finished = true;
+    done_cv.notify_all();
+  }
+};
+
+uint64_t RequestHandle::id() const { return state_ ? state_->id : 0; }
+void RequestHandle::cancel() {
+  if (state_) state_->cancelled = true;
+}
+bool RequestHandle::done() const {
+  if (!state_) return true;
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->finished;
+}
+GenerationResult RequestHandle::wait() {
+  if (!state_) return {};
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->done_cv.wait(lock, [&] { return state_->finished; });
+  return state_->result;
+}
+
+namespace {
+
+// A request being run by the scheduler.
+struct Sequence {
+  std::shared_ptr<RequestState> state;
+  KvCache cache;
+  std::vector<int32_t> history;  // prompt, then generated tokens
+  int64_t prompt_size = 0;
+  int64_t prompt_done = 0;       // prompt tokens in the cache
+  int64_t max_tokens = 0;
+  int32_t next_input = -1;       // the token to feed in the next decode step
+  Sampler sampler;
+  std::optional<TokenStreamDecoder> decoder;
+  StopMatcher stops;
+  GenerationResult result;
+  uint64_t first_step_ns = 0, first_token_ns = 0;
+  bool finished = false;
+
+  Sequence(std::shared_ptr<RequestState> s, KvCache c, const Tokenizer* tokenizer)
+      : state(std::move(s)),
+        cache(std::move(c)),
+        sampler(state->request.sampling),
+        stops(state->request.stop) {
+    if (tokenizer) decoder.emplace(*tokenizer);
+  }
+};
+
+float log_softmax_at(const float* row, int64_t n, int32_t token, float* lse_out) {
+  float max = row[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, row[i]);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(row[i] - max));
+  const float lse = max + static_cast<float>(std::log(sum));
+  *lse_out = lse;
+  return row[token] - lse;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  EngineOptions options;
+  std::unique_ptr<ContainerReader> reader;
+  std::unique_ptr<ContainerWeightSource> weights;
+  std::unique_ptr<ResidentExpertProvider> resident;
+  std::unique_ptr<StreamingSession> streaming;
+  std::unique_ptr<Model> model;
+  std::optional<Tokenizer> tokenizer;
+  std::unique_ptr<PrefixCache> prefix_cache;
+  int64_t max_context = 0;
+
+  mutable std::mutex mutex;  // guards queue, stopping, stats
+  std::condition_variable work_cv;
+  std::deque<std::shared_ptr<RequestState>> queue;
+  bool stopping = false;
+  uint64_t next_id = 1;
+  EngineStats stats;
+  std::thread scheduler;
+
+  // Scheduler thread only.
+  std::vector<std::unique_ptr<Sequence>> active;
+  std::vector<float> logits;
+
+  Status validate(const GenerationRequest& r) const;
+  void loop();
+  void admit(std::shared_ptr<RequestState> state);
+  void step();
+  void on_token(Sequence& seq, const float* row);
+  void finish(Sequence& seq, FinishReason reason, Status error = ok_status());
+  LayerCacheStats cache_totals() const;
+};
+
+Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const EngineOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (options.max_sequences < 1 || options.max_sequences > 4096)
+    return invalid_argument("max_sequences must be 1..4096");
+  if (options.prefill_chunk < 1) return invalid_argument("prefill_chunk must be >= 1");
+  if (options.max_context < 1) return invalid_argument("max_context must be >= 1");
+  MOESTREAM_ASSIGN_OR_RETURN(impl->reader, ContainerReader::open(path));
+  const ModelConfig& c = impl->reader->config();
+  impl->max_context = options.max_context;
+  if (c.max_position_embeddings > 0) impl->max_context = std::min<int64_t>(impl->max_context, c.max_position_embeddings);
+  kernels::set_kernel_threads(options.threads);
+  impl->weights = std::make_unique<ContainerWeightSource>(*impl->reader);
+  ExpertProvider* provider = nullptr;
+  if (options.streaming) {
+    StreamingWorkload workload;
+    workload.kv_tokens = impl->max_context * options.max_sequences;
+    workload.step_rows = options.prefill_chunk + options.max_sequences;
+    workload.logit_rows = options.max_sequences;
+    workload.kv_precision = options.kv_precision;
+    auto session = open_streaming(*impl->reader, *options.streaming, workload, options.log);
+    if (!session.ok()) return session.status().with_context(path);
+    impl->streaming = std::move(session).value();
+    provider = impl->streaming->provider.get();
+  } else {
+    impl->resident = std::make_unique<ResidentExpertProvider>(*impl->reader);
+    provider = impl->resident.get();
+  }
+  auto model = Model::load(*impl->weights, *provider);
+  if (!model.ok()) return model.status().with_context(path);
+  impl->model = std::move(model).value();
+  if (options.streaming) impl->model->set_prefetch_margin(options.streaming->prefetch_margin);
+  if (!impl->reader->tokenizer_json().empty()) {
+    auto tok = Tokenizer::from_json(impl->reader->tokenizer_json(), impl->reader->tokenizer_config_json());
+    if (!tok.ok()) return tok.status().with_context(path + ": embedded tokenizer");
+    impl->tokenizer.emplace(std::move(tok).value());
+  }
+  // The prefix cache's blocks belong to this exact model file and KV layout.
+  Xxh3Stream fingerprint;
+  fingerprint.update(impl->reader->config_json().data(), impl->reader->config_json().size());
+  const uint64_t size = impl->reader->file().size();
+  fingerprint.update(&size, sizeof(size));
+  fingerprint.update(&impl->reader->preamble(), sizeof(Preamble));
+  impl->prefix_cache = std::make_unique<PrefixCache>(options.prefix_cache, fingerprint.digest(),
+                                                     impl->model->new_kv_cache(options.kv_precision), options.log);
+  Impl* raw = impl.get();
+  impl->scheduler = std::thread([raw] { raw->loop(); });
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Engine::~Engine() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->work_cv.notify_all();
+  if (impl_->scheduler.joinable()) impl_->scheduler.join();
+}
+
+const ModelConfig& Engine::config() const { return impl_->reader->config(); }
+const ContainerReader& Engine::reader() const { return *impl_->reader; }
+const Tokenizer* Engine::tokenizer() const { return impl_->tokenizer ? &*impl_->tokenizer : nullptr; }
+int64_t Engine::max_context() const { return impl_->max_context; }
+
+Status Engine::Impl::validate(const GenerationRequest& r) const {
+  const int64_t vocab = reader->config().vocab_size;
+  if (r.prompt.empty()) return invalid_argument("the prompt is empty");
+  for (size_t i = 0; i < r.prompt.size(); ++i) {
+    if (r.prompt[i] < 0 || r.prompt[i] >= vocab) {
+      return invalid_argument("prompt token " + std::to_string(r.prompt[i]) + " at index " + std::to_string(i) +
+                              " is outside the vocabulary (0.." + std::to_string(vocab - 1) + ")");
+    }
+  }
+  if (static_cast<int64_t>(r.prompt.size()) >= max_context) {
+    return invalid_argument("the prompt has " + std::to_string(r.prompt.size()) +
+                            " tokens; the context holds " + std::to_string(max_context) +
+                            " (prompt and output together)");
+  }
+  if (r.max_tokens < 1) return invalid_argument("max_tokens must be >= 1");
+  if (r.top_logprobs < 0 || r.top_logprobs > 20) return invalid_argument("top_logprobs must be 0..20");
+  if (r.stop.size() > 16) return invalid_argument("at most 16 stop strings");
+  for (int32_t t : r.stop_tokens)
+    if (t < 0 || t >= vocab) return invalid_argument("stop token " + std::to_string(t) + " is outside the vocabulary");
+  MOESTREAM_TRY(r.sampling.check());
+  return ok_status();
+}
+
+RequestHandle Engine::submit(GenerationRequest request) {
+  auto state = std::make_shared<RequestState>();
+  state->request = std::move(request);
+  Status valid = impl_->validate(state->request);
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  state->id = impl_->next_id++;
+  if (!valid.ok()) {
+    GenerationResult r;
+    r.finish = FinishReason::kError;
+    r.error = valid;
+    r.usage.prompt_tokens = static_cast<int64_t>(state->request.prompt.size());
+    state->finish(std::move(r));
+    return RequestHandle(state);
+  }
+  impl_->queue.push_back(state);
+  impl_->work_cv.notify_one();
+  return RequestHandle(state);
+}
+
+GenerationResult Engine::generate(GenerationRequest request) { return submit(std::move(request)).wait(); }
+
+EngineStats Engine::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  EngineStats s = impl_->stats;
+  s.queued = static_cast<int64_t>(impl_->queue.size());
+  return s;
+}
+
+std::string Engine::cache_report() const {
+  return impl_->streaming ? streaming_report(*impl_->streaming) : std::string();
+}
+
+LayerCacheStats Engine::Impl::cache_totals() const {
+  LayerCacheStats total;
+  if (streaming) {
+    for (const LayerCacheStats& s : streaming->cache->stats()) total += s;
+  } else if (resident) {
+    total.hits = static_cast<uint64_t>(resident->acquisitions());  // every acquisition is served in place
+  }
+  return total;
+}
+
+void Engine::Impl::loop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      work_cv.wait(lock, [&] { return stopping || !queue.empty() || !active.empty(); });
+      if (stopping) break;
+      while (!queue.empty() && static_cast<int64_t>(active.size()) < options.max_sequences) {
+        auto state = std::move(queue.front());
+        queue.pop_front();
+        lock.unlock();
+        admit(std::move(state));
+        lock.lock();
+      }
+      stats.active = static_cast<int64_t>(active.size());
+    }
+    if (!active.empty()) step();
+  }
+  for (auto& seq : active) finish(*seq, FinishReason::kCancelled);
+  active.clear();
+  std::lock_guard<std::mutex> lock(mutex);
+  for (auto& state : queue) {
+    GenerationResult r;
+    r.finish = FinishReason::kCancelled;
+    state->finish(std::move(r));
+  }
+  queue.clear();
+}
+
+void Engine::Impl::admit(std::shared_ptr<RequestState> state) {
+  if (state->cancelled) {
+    GenerationResult r;
+    r.finish = FinishReason::kCancelled;
+    r.usage.prompt_tokens = static_cast<int64_t>(state->request.prompt.size());
+    state->finish(std::move(r));
+    return;
+  }
+  auto seq = std::make_unique<Sequence>(state, model->new_kv_cache(options.kv_precision),
+                                        tokenizer ? &*tokenizer : nullptr);
+  const GenerationRequest& r = state->request;
+  seq->prompt_size = static_cast<int64_t>(r.prompt.size());
+  seq->history = r.prompt;
+  seq->max_tokens = std::min<int64_t>(r.max_tokens, max_context - seq->prompt_size);
+  seq->history.reserve(static_cast<size_t>(seq->prompt_size + seq->max_tokens));
+  seq->cache.reserve(seq->prompt_size + seq->max_tokens);
+  // A cached prefix (whole blocks; at least the last prompt token is always computed, for
+  // its logits).
+  seq->prompt_done = prefix_cache->restore(r.prompt, seq->prompt_size - 1, seq->cache);
+  seq->result.usage.prompt_tokens = seq->prompt_size;
+  seq->result.usage.prompt_cache_hit_tokens = seq->prompt_done;
+  seq->result.usage.prompt_cache_miss_tokens = seq->prompt_size - seq->prompt_done;
+  seq->first_step_ns = now_ns();
+  seq->result.timings.queued_s = static_cast<double>(seq->first_step_ns - state->submitted_ns) * 1e-9;
+  active.push_back(std::move(seq));
+}
+
+void Engine::Impl::step() {
+  const uint64_t step_start = now_ns();
+  // Cancelled sequences leave before the step.
+  for (auto& seq : active) {
+    if (seq->state->cancelled) finish(*seq, FinishReason::kCancelled);
+  }
+  std::erase_if(active, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
+  if (active.empty()) return;
+
+  // Compose: one token per decoding sequence, then prompt chunks (oldest first) up to the
+  // step's prompt-token budget.
+  std::vector<SequenceStep> steps;
+  std::vector<Sequence*> members;
+  int64_t prompt_budget = options.prefill_chunk;
+  for (auto& seq : active) {
+    Sequence& s = *seq;
+    if (s.prompt_done < s.prompt_size) {
+      if (prompt_budget <= 0) continue;
+      const int64_t chunk = std::min(prompt_budget, s.prompt_size - s.prompt_done);
+      prompt_budget -= chunk;
+      const bool completes = s.prompt_done + chunk == s.prompt_size;
+      steps.push_back({std::span<const int32_t>(s.history.data() + s.prompt_done, static_cast<size_t>(chunk)),
+                       &s.cache, completes ? SequenceStep::Rows::kLast : SequenceStep::Rows::kNone});
+    } else {
+      steps.push_back({std::span<const int32_t>(&s.next_input, 1), &s.cache, SequenceStep::Rows::kLast});
+    }
+    members.push_back(&s);
+  }
+  int64_t rows = 0;
+  for (const SequenceStep& st : steps) rows += static_cast<int64_t>(st.tokens.size());
+
+  const LayerCacheStats before = cache_totals();
+  const uint64_t forward_start = now_ns();
+  Status status = model->forward_batch(steps, {&logits, nullptr});
+  const uint64_t forward_ns = now_ns() - forward_start;
+  const LayerCacheStats after = cache_totals();
+  for (size_t i = 0; i < members.size(); ++i) {
+    const double share = static_cast<double>(steps[i].tokens.size()) / static_cast<double>(rows);
+    RequestExpertCounters& e = members[i]->result.experts;
+    e.hits += share * static_cast<double>(after.hits - before.hits);
+    e.misses += share * static_cast<double>(after.misses - before.misses);
+    e.bytes_read += share * static_cast<double>(after.bytes_read - before.bytes_read);
+    e.stall_s += share * static_cast<double>(after.stall_ns - before.stall_ns) * 1e-9;
+  }
+  if (!status.ok()) {
+    // A failed step leaves its sequences' caches unusable: each of them ends with the error.
+    for (Sequence* s : members) finish(*s, FinishReason::kError, status);
+  } else {
+    const int64_t vocab = model->config().vocab_size;
+    int64_t row = 0;
+    for (size_t i = 0; i < members.size(); ++i) {
+      Sequence& s = *members[i];
+      const bool prefill = s.prompt_done < s.prompt_size;
+      if (prefill) s.prompt_done += static_cast<int64_t>(steps[i].tokens.size());
+      if (steps[i].output == SequenceStep::Rows::kNone) continue;
+      if (prefill) {
+        s.first_token_ns = now_ns();
+        s.result.timings.prefill_s = static_cast<double>(s.first_token_ns - s.first_step_ns) * 1e-9;
+        prefix_cache->store(std::span<const int32_t>(s.history.data(), static_cast<size_t>(s.prompt_size)), s.cache);
+      }
+      on_token(s, logits.data() + row * vocab);
+      ++row;
+    }
+  }
+  std::erase_if(active, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
+  std::lock_guard<std::mutex> lock(mutex);
+  ++stats.steps;
+  stats.step_rows += static_cast<uint64_t>(rows);
+  stats.expert_bytes_read += after.bytes_read - before.bytes_read;
+  stats.expert_acquisitions += (after.hits + after.misses) - (before.hits + before.misses);
+  stats.forward_s += static_cast<double>(forward_ns) * 1e-9;
+  stats.schedule_s += static_cast<double>(now_ns() - step_start - forward_ns) * 1e-9;
+  stats.active = static_cast<int64_t>(active.size());
+  stats.prefix_cache = prefix_cache->stats();
+}
+
+void Engine::Impl::on_token(Sequence& s, const float* row) {
+  const GenerationRequest& r = s.state->request;
+  const int64_t vocab = model->config().vocab_size;
+  const int32_t token = s.sampler.sample(std::span<const float>(row, static_cast<size_t>(vocab)), s.history);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++stats.generated_tokens;
+  }
+  ++s.result.timings.decoded;
+  const bool eos = token == model->config().eos_token_id && !r.ignore_eos;
+  const bool stop_token = std::find(r.stop_tokens.begin(), r.stop_tokens.end(), token) != r.stop_tokens.end();
+  if (eos || stop_token) {
+    s.result.usage.completion_tokens += 1;
+    return finish(s, FinishReason::kStop);
+  }
+  TokenEvent event;
+  event.token = token;
+  if (r.logprobs) {
+    float lse = 0;
+    event.logprob = log_softmax_at(row, vocab, token, &lse);
+    if (r.top_logprobs > 0) {
+      std::vector<int32_t> ids(static_cast<size_t>(vocab));
+      for (int32_t i = 0; i < vocab; ++i) ids[static_cast<size_t>(i)] = i;
+      const auto n = static_cast<size_t>(std::min<int64_t>(r.top_logprobs, vocab));
+      std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n), ids.end(),
+                        [&](int32_t a, int32_t b) { return row[a] != row[b] ? row[a] > row[b] : a < b; });
+      for (size_t i = 0; i < n; ++i) event.top_logprobs.emplace_back(ids[i], row[ids[i]] - lse);
+    }
+  }
+  const std::string piece = s.decoder ? s.decoder->push(token) : std::string();
+  event.text = s.stops.push(piece);
+  s.history.push_back(token);
+  s.result.tokens.push_back(token);
+  s.result.usage.completion_tokens += 1;
+  s.result.text += event.text;
+  if (r.on_token) r.on_token(event);
+  if (s.stops.matched()) {
+    s.result.matched_stop = s.stops.matched_stop();
+    return finish(s, FinishReason::kStop);
+  }
+  if (s.result.usage.completion_tokens >= s.max_tokens) return finish(s, FinishReason::kLength);
+  s.next_input = token;
+}
+
+void Engine::Impl::finish(Sequence& s, FinishReason reason, Status error) {
+  if (s.finished) return;
+  s.finished = true;
+  // Text still held back (a partial character, a possible stop string) goes out last, as an
+  // event with token -1, so the events' text always adds up to the result's.
+  if (reason != FinishReason::kError && !s.stops.matched()) {
+    std::string rest = s.decoder ? s.stops.push(s.decoder->finish()) : std::string();
+    if (!s.stops.matched()) rest += s.stops.finish();
+    else s.result.matched_stop = s.stops.matched_stop(), reason = FinishReason::kStop;
+    if (!rest.empty()) {
+      s.result.text += rest;
+      if (s.state->request.on_token) {
+        TokenEvent tail;
+        tail.text = std::move(rest);
+        s.state->request.on_token(tail);
+      }
+    }
+  }
+  s.result.finish = reason;
+  s.result.error = std::move(error);
+  const uint64_t now = now_ns();
+  if (s.first_token_ns) s.result.timings.decode_s = static_cast<double>(now - s.first_token_ns) * 1e-9;
+  else s.result.timings.prefill_s = static_cast<double>(now - s.first_step_ns) * 1e-9;
+  s.state->finish(std::move(s.result));
+}
+
+}  // namespace moestream

@@ -1,0 +1,87 @@
+// The engine: one front door to the model for every user (run, batch, serve, chat, the C API).
+// Engine::open builds everything a model needs (reader, weights, expert cache or resident
+// experts, kernel threads, model, prefix cache); submit() queues a request and a scheduler
+// thread runs all active requests together, continuous batching: each step takes a chunk of
+// every prefilling prompt and one token of every decoding sequence through the layers at once,
+// so each routed expert is acquired (and on a miss read from disk) once per layer per step
+// however many sequences picked it. Requests join between steps and leave as they finish.
+//
+// Ownership: the Engine owns everything it opened; a RequestHandle shares its request's state
+// and stays valid after the engine is destroyed (its result is then kCancelled if unfinished).
+// Thread-safety: open() and the destructor from one thread; submit(), generate(), stats and
+// every RequestHandle method from any thread. Token callbacks run on the scheduler thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "format/container_reader.h"
+#include "platform/status.h"
+#include "runtime/engine/engine_options.h"
+#include "runtime/engine/generation.h"
+#include "text/tokenizer/tokenizer.h"
+
+namespace moestream {
+
+struct RequestState;
+
+class RequestHandle {
+ public:
+  RequestHandle() = default;
+  explicit RequestHandle(std::shared_ptr<RequestState> state) : state_(std::move(state)) {}
+  uint64_t id() const;
+  // Asks the request to stop; it finishes with kCancelled at the next step boundary (or at
+  // once if still queued). Safe at any time, also after it finished.
+  void cancel();
+  bool done() const;
+  // Blocks until the request finished and returns its result.
+  GenerationResult wait();
+
+ private:
+  std::shared_ptr<RequestState> state_;
+};
+
+struct EngineStats {
+  uint64_t steps = 0;
+  uint64_t step_rows = 0;            // rows computed, all steps
+  uint64_t generated_tokens = 0;
+  uint64_t expert_bytes_read = 0;    // by the expert cache (0 when all experts are resident)
+  uint64_t expert_acquisitions = 0;  // per layer per step, summed
+  double forward_s = 0;              // inside Model::forward_batch
+  double schedule_s = 0;             // the rest of each step (admission, sampling, callbacks)
+  int64_t active = 0, queued = 0;
+  PrefixCacheStats prefix_cache;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> open(const std::string& path, const EngineOptions& options);
+  ~Engine();  // cancels what is still running and joins the scheduler
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const ModelConfig& config() const;
+  const ContainerReader& reader() const;
+  // The container's tokenizer; null when it has none (then only token prompts work).
+  const Tokenizer* tokenizer() const;
+  int64_t max_context() const;
+
+  // Checks the request (ids in the vocabulary, fits the context, sane sampling values) and
+  // queues it. An invalid request comes back already finished with kError and the reason.
+  RequestHandle submit(GenerationRequest request);
+  // submit() and wait().
+  GenerationResult generate(GenerationRequest request);
+
+  EngineStats stats() const;
+  // The expert-cache report (streaming mode), else an empty string.
+  std::string cache_report() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace moestream

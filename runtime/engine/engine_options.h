@@ -1,0 +1,31 @@
+// Everything the engine is opened with; the CLI's flags map onto these one to one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "runtime/engine/prefix_cache.h"
+#include "runtime/engine/streaming_session.h"
+#include "runtime/kv_cache.h"
+
+namespace moestream {
+
+struct EngineOptions {
+  // Set: routed experts stream from the file through an expert cache sized so the whole
+  // process stays under streaming->ram_budget (KV of every sequence included). Unset: all
+  // experts are used in place from the memory-mapped container.
+  std::optional<StreamingOptions> streaming;
+  int64_t threads = 0;  // kernel threads; 0 = hardware concurrency
+  KvCachePrecision kv_precision = KvCachePrecision::kF32;
+  int64_t max_context = 4096;  // tokens per sequence, prompt + output (capped by the model's)
+  int64_t max_sequences = 16;  // sequences in one step at most
+  int64_t prefill_chunk = 256; // prompt tokens per sequence per step
+  PrefixCacheOptions prefix_cache;
+  // Lines for the user (the budget plan, warnings). Empty: nothing is printed.
+  std::function<void(std::string_view)> log;
+};
+
+}  // namespace moestream

@@ -1,0 +1,116 @@
+#include "runtime/engine/streaming_session.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "offload/hot_set_profile.h"
+#include "platform/memory_probe.h"
+#include "platform/progress_bar.h"
+
+namespace moestream {
+
+namespace {
+
+uint64_t resident_weight_bytes(const ContainerReader& reader) {
+  uint64_t experts = 0;
+  for (int64_t layer : reader.expert_layers()) {
+    for (int64_t e = 0; e < reader.config().n_routed_experts; ++e) {
+      auto b = reader.expert_blob(layer, e);
+      if (b.ok()) experts += b->padded_size;
+    }
+  }
+  const uint64_t size = reader.file().size();
+  return size > experts ? size - experts : 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& reader,
+                                                         const StreamingOptions& streaming,
+                                                         const StreamingWorkload& workload,
+                                                         const std::function<void(std::string_view)>& log) {
+  const ModelConfig& c = reader.config();
+  const std::vector<int64_t> layers = reader.expert_layers();
+  const int64_t total_experts = static_cast<int64_t>(layers.size()) * c.n_routed_experts;
+
+  ExpertCacheOptions options;
+  options.policy = streaming.policy;
+  options.loader.request_size = streaming.request_size;
+  options.loader.queue_depth = streaming.queue_depth;
+  options.loader.verify_checksums = streaming.verify_blobs;
+  options.loader.force_pread = streaming.force_pread;
+  if (!streaming.pin_profile.empty()) {
+    MOESTREAM_ASSIGN_OR_RETURN(options.hot_set, read_hot_set_profile(streaming.pin_profile));
+  }
+
+  RamBudgetInputs in;
+  in.budget = streaming.ram_budget;
+  in.resident_weight_bytes = resident_weight_bytes(reader);
+  const int64_t context = std::max<int64_t>(1, workload.kv_tokens);
+  in.kv_cache_bytes = kv_cache_bytes(c, context, workload.kv_precision);
+  const uint64_t staging = ExpertCache::staging_bytes(reader);
+  in.io_buffer_bytes = staging ? align_up(staging, kPageSize) * options.loader.staging_buffers : 0;
+  // The residual stream and its scratch and expert outputs for every row of a step, logits
+  // for the rows that have them.
+  const uint64_t activations =
+      (static_cast<uint64_t>(std::max<int64_t>(1, workload.step_rows)) *
+           static_cast<uint64_t>(c.hidden_size * (24 + c.num_experts_per_tok)) +
+       static_cast<uint64_t>(std::max<int64_t>(1, workload.logit_rows)) * static_cast<uint64_t>(c.vocab_size)) * 4;
+  in.overhead_bytes = default_overhead_bytes(current_rss_bytes(), activations);
+  in.slot_bytes = ExpertCache::slot_bytes(reader);
+  in.min_slots = c.num_experts_per_tok + std::max<int64_t>(0, streaming.prefetch_margin) +
+                 static_cast<int64_t>(options.hot_set.size());
+  in.total_experts = total_experts;
+  MOESTREAM_ASSIGN_OR_RETURN(RamBudgetPlan plan, plan_ram_budget(in));
+  options.slots = plan.slots;
+
+  auto session = std::make_unique<StreamingSession>();
+  session->plan = plan;
+  MOESTREAM_ASSIGN_OR_RETURN(session->cache, ExpertCache::create(reader, options));
+  session->provider = std::make_unique<StreamingExpertProvider>(reader, *session->cache);
+  const ExpertLoader& loader = session->cache->loader();
+  if (!log) return session;
+  log(plan.describe());
+  char line[512];
+  std::snprintf(line, sizeof(line), "expert cache: %s policy, %lld slots%s, hot set %lld; loader: %s, %s requests",
+               session->cache->policy_name().c_str(), static_cast<long long>(plan.slots),
+               session->cache->huge_pages() ? " (huge pages)" : "",
+               static_cast<long long>(session->cache->hot_set_size()), loader.backend_description().c_str(),
+               format_bytes(options.loader.request_size).c_str());
+  log(line);
+  if (!loader.fallback_reason().empty()) log("note: not using io_uring + O_DIRECT: " + loader.fallback_reason());
+  return session;
+}
+
+std::string streaming_report(const StreamingSession& session) {
+  std::string out = format_cache_report(session.cache->stats(), "expert cache report (" +
+                                                                    session.cache->policy_name() + ", " +
+                                                                    std::to_string(session.cache->slot_count()) +
+                                                                    " slots)");
+  const PrefetchRecall r = session.provider->recall();
+  const std::vector<LayerCacheStats> stats = session.cache->stats();
+  LayerCacheStats total;
+  for (const LayerCacheStats& s : stats) total += s;
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "prefetch: recall %.1f%% (%llu of %llu needed experts predicted, %llu named), "
+                "%llu prefetched unused and evicted (%s wasted)\n",
+                100.0 * r.recall(), static_cast<unsigned long long>(r.correct),
+                static_cast<unsigned long long>(r.needed), static_cast<unsigned long long>(r.predicted),
+                static_cast<unsigned long long>(total.wasted_prefetches), format_bytes(total.wasted_bytes).c_str());
+  out += line;
+  const LoaderCounters lc = session.cache->loader().counters();
+  std::snprintf(line, sizeof(line), "loader: %llu blobs (%s read, %s delivered), %llu requests, %llu retries, %llu failed\n",
+                static_cast<unsigned long long>(lc.blobs_loaded), format_bytes(lc.bytes_read).c_str(),
+                format_bytes(lc.bytes_delivered).c_str(), static_cast<unsigned long long>(lc.requests),
+                static_cast<unsigned long long>(lc.retries), static_cast<unsigned long long>(lc.blobs_failed));
+  out += line;
+  std::snprintf(line, sizeof(line), "peak RSS %s of the %s budget (%llu of %llu bytes)\n",
+                format_bytes(peak_rss_bytes()).c_str(), format_bytes(session.plan.inputs.budget).c_str(),
+                static_cast<unsigned long long>(peak_rss_bytes()),
+                static_cast<unsigned long long>(session.plan.inputs.budget));
+  out += line;
+  return out;
+}
+
+}  // namespace moestream
