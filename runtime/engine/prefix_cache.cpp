@@ -70,13 +70,12 @@ const PrefixCache::Block* PrefixCache::find(uint64_t key, std::span<const int32_
     return &*it->second;
   }
   if (options_.dir.empty()) return nullptr;
-  Block block;
-  if (!read_file(key, &block)) return nullptr;
-  if (!std::equal(block_tokens.begin(), block_tokens.end(), block.tokens.begin())) return nullptr;
+  if (!read_file(key, &from_disk_)) return nullptr;
+  if (!std::equal(block_tokens.begin(), block_tokens.end(), from_disk_.tokens.begin())) return nullptr;
   ++stats_.disk_reads;
-  keep_in_ram(std::move(block));
-  auto found = index_.find(key);
-  return found == index_.end() ? nullptr : &*found->second;
+  if (options_.ram_bytes < block_bytes_) return &from_disk_;  // no RAM tier
+  keep_in_ram(std::move(from_disk_));
+  return &*index_.find(key)->second;
 }
 
 int64_t PrefixCache::restore(std::span<const int32_t> tokens, int64_t max_tokens, KvCache& cache) {

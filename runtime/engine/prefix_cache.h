@@ -74,6 +74,7 @@ class PrefixCache {
   uint64_t block_bytes_;
   std::function<void(std::string_view)> log_;
   bool warned_ = false;
+  Block from_disk_;       // the last block read, when there is no RAM tier to keep it
   std::list<Block> lru_;  // most recent first
   std::unordered_map<uint64_t, std::list<Block>::iterator> index_;
   PrefixCacheStats stats_;
