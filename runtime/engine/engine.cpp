@@ -149,6 +149,12 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
   if (c.max_position_embeddings > 0) impl->max_context = std::min<int64_t>(impl->max_context, c.max_position_embeddings);
   kernels::set_kernel_threads(options.threads);
   impl->weights = std::make_unique<ContainerWeightSource>(*impl->reader);
+  // Before the budget plan, which counts what the process holds at that point.
+  if (options.load_tokenizer && !impl->reader->tokenizer_json().empty()) {
+    auto tok = Tokenizer::from_json(impl->reader->tokenizer_json(), impl->reader->tokenizer_config_json());
+    if (!tok.ok()) return tok.status().with_context(path + ": embedded tokenizer");
+    impl->tokenizer.emplace(std::move(tok).value());
+  }
   ExpertProvider* provider = nullptr;
   if (options.streaming) {
     StreamingWorkload workload;
@@ -168,11 +174,6 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
   if (!model.ok()) return model.status().with_context(path);
   impl->model = std::move(model).value();
   if (options.streaming) impl->model->set_prefetch_margin(options.streaming->prefetch_margin);
-  if (!impl->reader->tokenizer_json().empty()) {
-    auto tok = Tokenizer::from_json(impl->reader->tokenizer_json(), impl->reader->tokenizer_config_json());
-    if (!tok.ok()) return tok.status().with_context(path + ": embedded tokenizer");
-    impl->tokenizer.emplace(std::move(tok).value());
-  }
   // The prefix cache's blocks belong to this exact model file and KV layout.
   Xxh3Stream fingerprint;
   fingerprint.update(impl->reader->config_json().data(), impl->reader->config_json().size());
@@ -411,6 +412,7 @@ void Engine::Impl::on_token(Sequence& s, const float* row) {
   const bool stop_token = std::find(r.stop_tokens.begin(), r.stop_tokens.end(), token) != r.stop_tokens.end();
   if (eos || stop_token) {
     s.result.usage.completion_tokens += 1;
+    s.result.stop_token = token;
     return finish(s, FinishReason::kStop);
   }
   TokenEvent event;

@@ -64,7 +64,7 @@ class Engine {
 
   const ModelConfig& config() const;
   const ContainerReader& reader() const;
-  // The container's tokenizer; null when it has none (then only token prompts work).
+  // The container's tokenizer; null when it has none or options.load_tokenizer is off.
   const Tokenizer* tokenizer() const;
   int64_t max_context() const;
 

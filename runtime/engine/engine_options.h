@@ -24,6 +24,9 @@ struct EngineOptions {
   int64_t max_sequences = 16;  // sequences in one step at most
   int64_t prefill_chunk = 256; // prompt tokens per sequence per step
   PrefixCacheOptions prefix_cache;
+  // Load the container's tokenizer (text pieces in TokenEvent, stop strings). Off saves its
+  // memory (tens of MB for DeepSeek's) for callers that only want token ids.
+  bool load_tokenizer = true;
   // Lines for the user (the budget plan, warnings). Empty: nothing is printed.
   std::function<void(std::string_view)> log;
 };

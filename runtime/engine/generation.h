@@ -71,6 +71,7 @@ struct GenerationResult {
   std::vector<int32_t> tokens;   // generated ids (stop tokens and EOS not included)
   std::string text;              // their text, cut before a matched stop string
   std::string matched_stop;      // the stop string that ended it, if any
+  int32_t stop_token = -1;       // the EOS or stop token that ended it, if any
   GenerationUsage usage;
   GenerationTimings timings;
   RequestExpertCounters experts;

@@ -11,8 +11,8 @@
 #include "cli_common.h"
 #include "command_registry.h"
 #include "forward_session.h"
+#include "runtime/engine/engine.h"
 #include "kernel_flags.h"
-#include "platform/clock.h"
 #include "runtime/sampler.h"
 #include "runtime/model_tokenizer.h"
 
@@ -46,7 +46,7 @@ int run_generate(int argc, char** argv) {
   if (!args.parse(argc, argv)) return args.exit_code();
   if (Status s = kernel_flags.apply(); !s.ok()) return report_error(s);
   std::optional<ModelTokenizer> tokenizer;
-  if (show_text || !prompt_text.empty()) {
+  if (!prompt_text.empty()) {
     auto loaded_tokenizer = load_model_tokenizer(model_path);
     if (!loaded_tokenizer.ok()) return report_error(loaded_tokenizer.status());
     tokenizer.emplace(std::move(loaded_tokenizer).value());
@@ -76,51 +76,53 @@ int run_generate(int argc, char** argv) {
   auto precision = parse_kv_cache_precision(kv);
   if (!precision.ok()) return report_error(precision.status());
 
-  auto loaded = load_model(model_path, streaming, static_cast<int64_t>(tokens->size()) + max_tokens, *precision == KvCachePrecision::kBF16);
-  if (!loaded.ok()) return report_error(loaded.status());
-  Model& model = *(*loaded)->model;
-  const int64_t vocab = model.config().vocab_size;
-  KvCache cache = model.new_kv_cache(*precision);
-  Sampler sampler(params);
-  std::vector<int32_t> history = *tokens;
-  std::vector<float> logits;
-  const Stopwatch prefill_watch;
-  if (Status s = model.forward(*tokens, cache, {&logits, nullptr}); !s.ok()) {
-    return report_error(s.with_context("prefill"));
+  EngineOptions options;
+  if (streaming.enabled()) {
+    auto streaming_options = streaming.to_options();
+    if (!streaming_options.ok()) return report_error(streaming_options.status());
+    options.streaming = std::move(streaming_options).value();
   }
-  const double prefill_s = prefill_watch.elapsed_seconds();
-  const Stopwatch decode_watch;
-  int64_t generated = 0;
-  for (; generated < max_tokens; ++generated) {
-    const int64_t last = static_cast<int64_t>(logits.size()) / vocab - 1;
-    const int32_t next = sampler.sample(std::span<const float>(logits.data() + last * vocab, vocab), history);
-    history.push_back(next);
-    std::printf(generated ? " %d" : "%d", next);
+  options.threads = kernel_flags.threads;
+  options.kv_precision = *precision;
+  options.max_context = static_cast<int64_t>(tokens->size()) + std::max<int64_t>(max_tokens, 1);
+  options.max_sequences = 1;
+  options.prefill_chunk = static_cast<int64_t>(tokens->size());  // the prompt in one step
+  options.prefix_cache.ram_bytes = 0;
+  options.log = log_to_stderr;
+  options.load_tokenizer = show_text;
+  auto engine = Engine::open(model_path, options);
+  if (!engine.ok()) return report_error(engine.status());
+  if (show_text && (*engine)->tokenizer() == nullptr) {
+    return report_error(invalid_argument(model_path + ": --text needs a tokenizer and the container has none"));
+  }
+  if (max_tokens == 0) return 0;
+
+  GenerationRequest request;
+  request.prompt = *tokens;
+  request.sampling = params;
+  request.max_tokens = max_tokens;
+  request.ignore_eos = ignore_eos;
+  bool first = true;
+  request.on_token = [&](const TokenEvent& event) {
+    if (event.token < 0) return;
+    std::printf(first ? "%d" : " %d", event.token);
     std::fflush(stdout);
-    if (next == model.config().eos_token_id && !ignore_eos) {
-      ++generated;
-      break;
-    }
-    if (generated + 1 == max_tokens) {
-      ++generated;
-      break;
-    }
-    if (Status s = model.forward(std::span<const int32_t>(&next, 1), cache, {&logits, nullptr}); !s.ok()) {
-      std::printf("\n");
-      return report_error(s.with_context("decode step " + std::to_string(generated)));
-    }
-  }
+    first = false;
+  };
+  const GenerationResult result = (*engine)->generate(std::move(request));
+  if (result.stop_token >= 0) std::printf(first ? "%d" : " %d", result.stop_token);  // the EOS that ended it
   std::printf("\n");
+  if (result.finish == FinishReason::kError) return report_error(result.error);
   if (show_text) {
-    const std::span<const int32_t> out(history.data() + tokens->size(), history.size() - tokens->size());
-    std::printf("%s\n", tokenizer->tokenizer.decode(out).c_str());
+    std::printf("%s\n", result.text.c_str());
   }
   std::fflush(stdout);
-  const double decode_s = decode_watch.elapsed_seconds();
+  const GenerationTimings& t = result.timings;
   std::fprintf(stderr, "prompt %zu tokens in %.2f s; generated %lld tokens in %.2f s (%.1f tok/s)\n",
-               tokens->size(), prefill_s, static_cast<long long>(generated), decode_s,
-               decode_s > 0 ? static_cast<double>(generated) / decode_s : 0.0);
-  if ((*loaded)->streaming) std::fprintf(stderr, "%s", streaming_report(*(*loaded)->streaming).c_str());
+               tokens->size(), t.prefill_s, static_cast<long long>(result.usage.completion_tokens), t.decode_s,
+               t.decode_s > 0 ? static_cast<double>(result.usage.completion_tokens) / t.decode_s : 0.0);
+  const std::string report = (*engine)->cache_report();
+  if (!report.empty()) std::fprintf(stderr, "%s", report.c_str());
   return 0;
 }
 
