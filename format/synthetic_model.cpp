@@ -262,13 +262,18 @@ Result<ModelConfig> synth_preset_config(const SynthOptions& o) {
     c.num_hidden_layers = 6; c.first_k_dense_replace = 1; c.num_attention_heads = 8;
     c.q_lora_rank = 256; c.kv_lora_rank = 128; c.qk_nope_head_dim = 32; c.qk_rope_head_dim = 16;
     c.v_head_dim = 32; c.n_routed_experts = 64;
+  } else if (o.preset == "mini") {  // real vocabulary, the smallest shapes: chat and server tests
+    c.vocab_size = 129280; c.hidden_size = 64; c.intermediate_size = 128; c.moe_intermediate_size = 64;
+    c.num_hidden_layers = 2; c.first_k_dense_replace = 1; c.num_attention_heads = 2;
+    c.q_lora_rank = 64; c.kv_lora_rank = 64; c.qk_nope_head_dim = 16; c.qk_rope_head_dim = 16;
+    c.v_head_dim = 16; c.n_routed_experts = 16;
   } else if (o.preset == "full") {  // DeepSeek-V3 671B widths
     c.vocab_size = 129280; c.hidden_size = 7168; c.intermediate_size = 18432; c.moe_intermediate_size = 2048;
     c.num_hidden_layers = 61; c.first_k_dense_replace = 3; c.num_attention_heads = 128;
     c.q_lora_rank = 1536; c.kv_lora_rank = 512; c.qk_nope_head_dim = 128; c.qk_rope_head_dim = 64;
     c.v_head_dim = 128; c.n_routed_experts = 256;
   } else {
-    return invalid_argument("--preset must be tiny, small or full, not \"" + o.preset + "\"");
+    return invalid_argument("--preset must be tiny, mini, small or full, not \"" + o.preset + "\"");
   }
   if (o.ue8m0) c.scale_fmt = "ue8m0";
   if (o.layers != -1) {

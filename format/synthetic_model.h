@@ -13,7 +13,7 @@
 namespace moestream {
 
 struct SynthOptions {
-  std::string preset = "tiny";  // tiny | small | full
+  std::string preset = "tiny";  // tiny | mini | small | full
   int64_t layers = -1;          // main layers (-1: the preset's); the MTP layer comes on top
   int64_t experts = -1;         // routed experts per MoE layer (-1: the preset's)
   bool ue8m0 = false;           // V3.1-style power-of-two scales stored as UE8M0

@@ -59,7 +59,11 @@ Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {
     return reader.status().with_context("opening " + path +
                                         " (expected a .mst model or a tokenizer.json file)");
   }
-  const ContainerReader& r = **reader;
+  return model_tokenizer_from_container(**reader);
+}
+
+Result<ModelTokenizer> model_tokenizer_from_container(const ContainerReader& r) {
+  const std::string& path = r.path();
   if (r.tokenizer_json().empty()) {
     return not_found(path + " has no embedded tokenizer; pass a tokenizer.json file instead, or "
                             "re-create the container with a current `moestream convert` / `synth`");
@@ -73,6 +77,12 @@ Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {
     chat_template = template_from_config(r.tokenizer_config_json());
   }
   return ModelTokenizer{std::move(tokenizer).value(), std::move(chat_template)};
+}
+
+ChatTemplateKind chat_template_kind_of(const ModelTokenizer& t) {
+  const auto think_end = t.tokenizer.token_id(std::string(chat_tokens::kThinkEnd));
+  const bool has_v31_tokens = think_end && t.tokenizer.added_token(*think_end) != nullptr;
+  return detect_chat_template_kind(t.chat_template_text, has_v31_tokens);
 }
 
 }  // namespace moestream

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "platform/status.h"
+#include "format/container_reader.h"
+#include "text/chat/chat_template.h"
 #include "text/tokenizer/tokenizer.h"
 
 namespace moestream {
@@ -19,5 +21,9 @@ struct ModelTokenizer {
 };
 
 Result<ModelTokenizer> load_model_tokenizer(const std::string& path);
+// The same from an open container (kNotFound when it has no tokenizer).
+Result<ModelTokenizer> model_tokenizer_from_container(const ContainerReader& reader);
+// The template for this tokenizer and its Jinja text (detect_chat_template_kind).
+ChatTemplateKind chat_template_kind_of(const ModelTokenizer& tokenizer);
 
 }  // namespace moestream

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <unordered_map>
 #include <vector>
 
 namespace moestream {
@@ -15,6 +16,8 @@ Status SamplingParams::check() const {
   if (!(top_p > 0.0 && top_p <= 1.0)) return invalid_argument("top-p must be in (0, 1]");
   if (!(min_p >= 0.0 && min_p <= 1.0)) return invalid_argument("min-p must be in [0, 1]");
   if (!(repetition_penalty > 0.0)) return invalid_argument("repetition penalty must be > 0");
+  if (!(frequency_penalty >= -2.0 && frequency_penalty <= 2.0)) return invalid_argument("frequency_penalty must be in [-2, 2]");
+  if (!(presence_penalty >= -2.0 && presence_penalty <= 2.0)) return invalid_argument("presence_penalty must be in [-2, 2]");
   return ok_status();
 }
 
@@ -33,6 +36,15 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
       if (t < 0 || t >= n || seen[t]) continue;
       seen[t] = true;
       z[t] = z[t] > 0 ? z[t] / params_.repetition_penalty : z[t] * params_.repetition_penalty;
+    }
+  }
+  if (params_.frequency_penalty != 0.0 || params_.presence_penalty != 0.0) {
+    std::unordered_map<int32_t, int64_t> counts;
+    for (size_t i = generated_start_; i < history.size(); ++i) {
+      if (history[i] >= 0 && history[i] < n) ++counts[history[i]];
+    }
+    for (const auto& [token, count] : counts) {
+      z[token] -= params_.frequency_penalty * static_cast<double>(count) + params_.presence_penalty;
     }
   }
   if (params_.temperature <= 0.0) {

@@ -19,6 +19,10 @@ struct SamplingParams {
   double top_p = 1.0;               // 1: off
   double min_p = 0.0;               // 0: off; keeps tokens with p >= min_p * p_max
   double repetition_penalty = 1.0;  // 1: off; > 1 discourages tokens already in the history
+  // OpenAI's penalties on the generated tokens (history from generated_start()):
+  // logit -= frequency_penalty * count + presence_penalty * (count > 0). -2..2; 0: off.
+  double frequency_penalty = 0.0;
+  double presence_penalty = 0.0;
   uint64_t seed = 0;
 
   Status check() const;
@@ -31,12 +35,15 @@ class Sampler {
   const SamplingParams& params() const { return params_; }
   // history: the tokens seen so far (prompt and generated), for the repetition penalty.
   int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
+  // Where the generated part of the history starts (the prompt's length); default 0.
+  void set_generated_start(size_t start) { generated_start_ = start; }
 
  private:
   double next_uniform();  // [0, 1)
 
   SamplingParams params_;
   std::mt19937_64 rng_;
+  size_t generated_start_ = 0;
 };
 
 }  // namespace moestream

@@ -15,6 +15,7 @@
 #include "runtime/container_weights.h"
 #include "runtime/engine/stop_matcher.h"
 #include "runtime/model.h"
+#include "runtime/model_tokenizer.h"
 #include "text/tokenizer/token_stream_decoder.h"
 
 namespace moestream {
@@ -112,6 +113,7 @@ struct Engine::Impl {
   std::unique_ptr<StreamingSession> streaming;
   std::unique_ptr<Model> model;
   std::optional<Tokenizer> tokenizer;
+  ChatTemplateKind chat_template = ChatTemplateKind::kDeepSeekV31;
   std::unique_ptr<PrefixCache> prefix_cache;
   int64_t max_context = 0;
 
@@ -151,9 +153,9 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
   impl->weights = std::make_unique<ContainerWeightSource>(*impl->reader);
   // Before the budget plan, which counts what the process holds at that point.
   if (options.load_tokenizer && !impl->reader->tokenizer_json().empty()) {
-    auto tok = Tokenizer::from_json(impl->reader->tokenizer_json(), impl->reader->tokenizer_config_json());
-    if (!tok.ok()) return tok.status().with_context(path + ": embedded tokenizer");
-    impl->tokenizer.emplace(std::move(tok).value());
+    MOESTREAM_ASSIGN_OR_RETURN(ModelTokenizer tok, model_tokenizer_from_container(*impl->reader));
+    impl->chat_template = chat_template_kind_of(tok);
+    impl->tokenizer.emplace(std::move(tok.tokenizer));
   }
   ExpertProvider* provider = nullptr;
   if (options.streaming) {
@@ -202,6 +204,14 @@ const ModelConfig& Engine::config() const { return impl_->reader->config(); }
 const ContainerReader& Engine::reader() const { return *impl_->reader; }
 const Tokenizer* Engine::tokenizer() const { return impl_->tokenizer ? &*impl_->tokenizer : nullptr; }
 int64_t Engine::max_context() const { return impl_->max_context; }
+ChatTemplateKind Engine::chat_template() const { return impl_->chat_template; }
+
+Result<std::vector<int32_t>> Engine::chat_prompt(const std::vector<ChatMessage>& messages,
+                                                 const ChatTemplateOptions& options) const {
+  if (!impl_->tokenizer) return not_found(impl_->reader->path() + ": no tokenizer, so no chat (token prompts only)");
+  MOESTREAM_ASSIGN_OR_RETURN(std::string text, render_chat(impl_->chat_template, messages, options));
+  return impl_->tokenizer->encode(text);
+}
 
 Status Engine::Impl::validate(const GenerationRequest& r) const {
   const int64_t vocab = reader->config().vocab_size;
@@ -309,6 +319,7 @@ void Engine::Impl::admit(std::shared_ptr<RequestState> state) {
   const GenerationRequest& r = state->request;
   seq->prompt_size = static_cast<int64_t>(r.prompt.size());
   seq->history = r.prompt;
+  seq->sampler.set_generated_start(r.prompt.size());
   seq->max_tokens = std::min<int64_t>(r.max_tokens, max_context - seq->prompt_size);
   seq->history.reserve(static_cast<size_t>(seq->prompt_size + seq->max_tokens));
   seq->cache.reserve(seq->prompt_size + seq->max_tokens);

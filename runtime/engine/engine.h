@@ -21,6 +21,7 @@
 #include "platform/status.h"
 #include "runtime/engine/engine_options.h"
 #include "runtime/engine/generation.h"
+#include "text/chat/chat_template.h"
 #include "text/tokenizer/tokenizer.h"
 
 namespace moestream {
@@ -67,6 +68,11 @@ class Engine {
   // The container's tokenizer; null when it has none or options.load_tokenizer is off.
   const Tokenizer* tokenizer() const;
   int64_t max_context() const;
+  // The chat template the model uses (V3 or V3.1), and a conversation rendered with it and
+  // tokenized: the prompt of a chat request. kNotFound without a tokenizer.
+  ChatTemplateKind chat_template() const;
+  Result<std::vector<int32_t>> chat_prompt(const std::vector<ChatMessage>& messages,
+                                           const ChatTemplateOptions& options) const;
 
   // Checks the request (ids in the vocabulary, fits the context, sane sampling values) and
   // queues it. An invalid request comes back already finished with kError and the reason.

@@ -1,4 +1,4 @@
-// `moestream synth --preset tiny|small|full --out FILE`: a random-weight DeepSeek-V3 model.
+// `moestream synth --preset tiny|mini|small|full --out FILE`: a random-weight DeepSeek-V3 model.
 #include <cstdio>
 #include <filesystem>
 
@@ -23,7 +23,8 @@ int run_synth(int argc, char** argv) {
                  "tiny = golden config A; small = real 129,280-token vocabulary, 64 experts, "
                  "6 layers (~0.4 GB); full = the 671B widths (hidden 7168, 256 experts). "
                  "Streams: memory stays bounded at any size.");
-  args.option("--preset", &preset, "tiny|small|full", "model size (default tiny)");
+  args.option("--preset", &preset, "tiny|mini|small|full",
+              "model size (default tiny; mini: the real vocabulary at the smallest shapes, for chat tests)");
   args.option("--out", &out, "FILE", "output .mst file (or directory with --format hf)");
   args.option("--layers", &layers, "N", "main decoder layers (the MTP layer comes on top)");
   args.option("--experts", &experts, "N", "routed experts per MoE layer");

@@ -65,9 +65,7 @@ int run_template(int argc, char** argv) {
   auto loaded = load_model_tokenizer(model);
   if (!loaded.ok()) return report_error(loaded.status());
   const Tokenizer& tokenizer = loaded->tokenizer;
-  auto think_end = tokenizer.token_id(std::string(chat_tokens::kThinkEnd));
-  bool has_v31_tokens = think_end && tokenizer.added_token(*think_end) != nullptr;
-  ChatTemplateKind kind = detect_chat_template_kind(loaded->chat_template_text, has_v31_tokens);
+  ChatTemplateKind kind = chat_template_kind_of(*loaded);
   if (template_name != "auto") {
     auto parsed = parse_chat_template_name(template_name);
     if (!parsed.ok()) return report_error(parsed.status());

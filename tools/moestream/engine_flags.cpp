@@ -1,0 +1,42 @@
+#include "engine_flags.h"
+
+#include "forward_session.h"
+
+namespace moestream::cli {
+
+void EngineFlags::add_to(ArgParser& args) {
+  args.option("--max-context", &max_context, "N", "tokens per sequence, prompt and output (default 4096)");
+  args.option("--parallel", &parallel, "N", "sequences batched in one step at most (default 16)");
+  args.option("--prefill-chunk", &prefill_chunk, "N", "prompt tokens computed per step (default 256)");
+  args.option("--kv-cache", &kv_cache, "f32|bf16", "KV cache precision (default f32)");
+  args.option("--prefix-cache-dir", &prefix_cache_dir, "DIR",
+              "keep prompt-prefix KV blocks on disk here too, found again after a restart");
+  args.option("--prefix-cache-ram", &prefix_cache_ram, "SIZE", "RAM for prompt-prefix KV blocks (default 256M; 0 = none)");
+  streaming.add_to(args);
+  kernels.add_to(args);
+}
+
+Result<EngineOptions> EngineFlags::to_options() const {
+  EngineOptions o;
+  if (streaming.enabled()) {
+    MOESTREAM_ASSIGN_OR_RETURN(StreamingOptions s, streaming.to_options());
+    o.streaming = std::move(s);
+  }
+  if (kernels.threads < 0 || kernels.threads > 1024) return invalid_argument("--threads must be 0..1024");
+  o.threads = kernels.threads;
+  MOESTREAM_ASSIGN_OR_RETURN(o.kv_precision, parse_kv_cache_precision(kv_cache));
+  if (max_context < 2 || max_context > (1 << 24)) return invalid_argument("--max-context must be 2..16777216");
+  o.max_context = max_context;
+  if (parallel < 1 || parallel > 4096) return invalid_argument("--parallel must be 1..4096");
+  o.max_sequences = parallel;
+  if (prefill_chunk < 1 || prefill_chunk > (1 << 20)) return invalid_argument("--prefill-chunk must be 1..1048576");
+  o.prefill_chunk = prefill_chunk;
+  const auto ram = parse_byte_size(prefix_cache_ram);
+  if (!ram) return invalid_argument("--prefix-cache-ram: cannot parse '" + prefix_cache_ram + "' (e.g. 256M, 0)");
+  o.prefix_cache.ram_bytes = *ram;
+  o.prefix_cache.dir = prefix_cache_dir;
+  o.log = log_to_stderr;
+  return o;
+}
+
+}  // namespace moestream::cli

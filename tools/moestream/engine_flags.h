@@ -1,0 +1,31 @@
+// The flags of the commands that run requests through the engine (batch, and later serve and
+// chat): streaming (--ram-budget ...), threads, KV precision, context, parallel sequences and
+// the prefix cache, turned into EngineOptions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "arg_parser.h"
+#include "kernel_flags.h"
+#include "platform/status.h"
+#include "runtime/engine/engine_options.h"
+#include "streaming_flags.h"
+
+namespace moestream::cli {
+
+struct EngineFlags {
+  StreamingFlags streaming;
+  KernelFlags kernels;
+  std::string kv_cache = "f32";
+  int64_t max_context = 4096;
+  int64_t parallel = 16;
+  int64_t prefill_chunk = 256;
+  std::string prefix_cache_dir;
+  std::string prefix_cache_ram = "256M";
+
+  void add_to(ArgParser& args);
+  Result<EngineOptions> to_options() const;  // validates every value, naming the flag
+};
+
+}  // namespace moestream::cli
