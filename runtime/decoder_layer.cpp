@@ -38,10 +38,13 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
   float* normed = arena.take<float>(size);
   float* branch = arena.take<float>(size);
   rms_norm_rows(hidden, rows, input_norm_.data(), hidden_, eps_, normed);
-  for (const SequenceRows& s : sequences) {
-    attention_->forward(normed + s.begin * hidden_, s.count, s.start, *context.rope, *s.cache,
-                        cache_layer, context.attention_form, branch + s.begin * hidden_, arena);
+  auto* segments = arena.take<MlaAttention::Segment>(sequences.size());
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const SequenceRows& s = sequences[i];
+    segments[i] = {s.begin, s.count, s.start, s.cache};
   }
+  attention_->forward(normed, rows, std::span<const MlaAttention::Segment>(segments, sequences.size()),
+                      *context.rope, cache_layer, context.attention_form, branch, arena);
   for (size_t i = 0; i < size; ++i) hidden[i] += branch[i];
   if (context.after_attention && *context.after_attention) (*context.after_attention)(layer_, hidden, rows);
 

@@ -65,51 +65,59 @@ Result<MlaAttention> MlaAttention::load(const WeightSource& source, const ModelC
 void MlaAttention::forward(const float* x, int64_t tokens, int64_t start,
                            const RotaryEmbedding& rope, KvCache& cache, int64_t cache_layer,
                            AttentionForm form, float* out, ScratchArena& arena) const {
+  const Segment one{0, tokens, start, &cache};
+  forward(x, tokens, std::span<const Segment>(&one, 1), rope, cache_layer, form, out, arena);
+}
+
+void MlaAttention::forward(const float* x, int64_t rows, std::span<const Segment> segments,
+                           const RotaryEmbedding& rope, int64_t cache_layer, AttentionForm form,
+                           float* out, ScratchArena& arena) const {
   ScratchArena::Scope scope(arena);
   const MlaDims& d = dims_;
   const int64_t q_width = d.heads * d.qk_dim();
-  float* q = arena.take<float>(static_cast<size_t>(tokens * q_width));
+  float* q = arena.take<float>(static_cast<size_t>(rows * q_width));
   if (q_a_proj_) {
-    float* c_q = arena.take<float>(static_cast<size_t>(tokens * d.q_lora_rank));
-    kernels::matmul(*q_a_proj_, x, tokens, c_q);
-    rms_norm_rows(c_q, tokens, q_a_layernorm_.data(), d.q_lora_rank, d.eps, c_q);
-    kernels::matmul(q_b_proj_, c_q, tokens, q);
+    float* c_q = arena.take<float>(static_cast<size_t>(rows * d.q_lora_rank));
+    kernels::matmul(*q_a_proj_, x, rows, c_q);
+    rms_norm_rows(c_q, rows, q_a_layernorm_.data(), d.q_lora_rank, d.eps, c_q);
+    kernels::matmul(q_b_proj_, c_q, rows, q);
   } else {
-    kernels::matmul(q_b_proj_, x, tokens, q);
+    kernels::matmul(q_b_proj_, x, rows, q);
   }
-  for (int64_t t = 0; t < tokens; ++t) {
-    for (int64_t h = 0; h < d.heads; ++h) {
-      rope.apply(q + t * q_width + h * d.qk_dim() + d.nope_dim, start + t);
-    }
-  }
-
   // Compressed KV of the new tokens: latent normalized (not k_pe), k_pe roped, then cached.
   const int64_t kv_width = d.kv_lora_rank + d.rope_dim;
-  float* kv = arena.take<float>(static_cast<size_t>(tokens * kv_width));
-  kernels::matmul(kv_a_proj_, x, tokens, kv);
+  float* kv = arena.take<float>(static_cast<size_t>(rows * kv_width));
+  kernels::matmul(kv_a_proj_, x, rows, kv);
   float* latent = arena.take<float>(static_cast<size_t>(d.kv_lora_rank));
-  for (int64_t t = 0; t < tokens; ++t) {
-    float* row = kv + t * kv_width;
-    rms_norm(row, kv_a_layernorm_.data(), d.kv_lora_rank, d.eps, latent);
-    rope.apply(row + d.kv_lora_rank, start + t);
-    cache.write(cache_layer, start + t, latent, row + d.kv_lora_rank);
+  float* heads_out = arena.take<float>(static_cast<size_t>(rows * d.heads * d.v_dim));
+  for (const Segment& seg : segments) {
+    float* seg_q = q + seg.begin * q_width;
+    for (int64_t t = 0; t < seg.count; ++t) {
+      for (int64_t h = 0; h < d.heads; ++h) {
+        rope.apply(seg_q + t * q_width + h * d.qk_dim() + d.nope_dim, seg.start + t);
+      }
+      float* row = kv + (seg.begin + t) * kv_width;
+      rms_norm(row, kv_a_layernorm_.data(), d.kv_lora_rank, d.eps, latent);
+      rope.apply(row + d.kv_lora_rank, seg.start + t);
+      seg.cache->write(cache_layer, seg.start + t, latent, row + d.kv_lora_rank);
+    }
+    // A float32 cache is read in place; a bf16 one is widened into scratch first.
+    ScratchArena::Scope seg_scope(arena);
+    const int64_t end = seg.start + seg.count;
+    const float* cached = seg.cache->f32_rows(cache_layer);
+    if (cached == nullptr) {
+      float* widened = arena.take<float>(static_cast<size_t>(end * seg.cache->row_width()));
+      seg.cache->read(cache_layer, 0, end, widened);
+      cached = widened;
+    }
+    float* seg_out = heads_out + seg.begin * d.heads * d.v_dim;
+    if (form == AttentionForm::kAbsorbed) {
+      attend_absorbed(seg_q, cached, seg.count, seg.start, rope.softmax_scale(), seg_out, arena);
+    } else {
+      attend_expanded(seg_q, cached, seg.count, seg.start, rope.softmax_scale(), seg_out, arena);
+    }
   }
-
-  // A float32 cache is read in place; a bf16 one is widened into scratch first.
-  const int64_t end = start + tokens;
-  const float* cached = cache.f32_rows(cache_layer);
-  if (cached == nullptr) {
-    float* widened = arena.take<float>(static_cast<size_t>(end * cache.row_width()));
-    cache.read(cache_layer, 0, end, widened);
-    cached = widened;
-  }
-  float* heads_out = arena.take<float>(static_cast<size_t>(tokens * d.heads * d.v_dim));
-  if (form == AttentionForm::kAbsorbed) {
-    attend_absorbed(q, cached, tokens, start, rope.softmax_scale(), heads_out, arena);
-  } else {
-    attend_expanded(q, cached, tokens, start, rope.softmax_scale(), heads_out, arena);
-  }
-  kernels::matmul(o_proj_, heads_out, tokens, out);
+  kernels::matmul(o_proj_, heads_out, rows, out);
 }
 
 void MlaAttention::attend_absorbed(const float* q, const float* cached, int64_t tokens,

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "format/model_config.h"
@@ -45,9 +46,19 @@ class MlaAttention {
 
   const MlaDims& dims() const { return dims_; }
 
-  // x: [T, hidden] (already normed); out: [T, hidden]. Writes cache rows of `cache_layer`;
-  // the caller has reserved room for start + T rows. Working memory comes from `arena`
-  // (given back on return).
+  // Rows [begin, begin + count) of a step are one sequence's positions [start, start + count)
+  // in `cache`.
+  struct Segment {
+    int64_t begin = 0, count = 0, start = 0;
+    KvCache* cache = nullptr;
+  };
+  // x: [rows, hidden] (already normed) of every sequence of the step; out: [rows, hidden].
+  // The projections run once over all rows (each weight read once per step); the cache
+  // writes and the attention itself run per sequence. The caller has reserved room for
+  // start + count rows in each cache. Working memory comes from `arena` (given back).
+  void forward(const float* x, int64_t rows, std::span<const Segment> segments, const RotaryEmbedding& rope,
+               int64_t cache_layer, AttentionForm form, float* out, ScratchArena& arena) const;
+  // One sequence.
   void forward(const float* x, int64_t tokens, int64_t start, const RotaryEmbedding& rope,
                KvCache& cache, int64_t cache_layer, AttentionForm form, float* out,
                ScratchArena& arena) const;

@@ -184,7 +184,18 @@ void MoeLayer::predict_experts(const float* x, int64_t tokens, int64_t margin,
   std::sort(out->begin(), out->end(), [&](int64_t a, int64_t b) {
     return votes[a] != votes[b] ? votes[a] > votes[b] : first_seen[a] < first_seen[b];
   });
-  out->resize(std::min<size_t>(out->size(), static_cast<size_t>(router_.top_k + std::max<int64_t>(0, margin))));
+  // One token: its top-k + margin. Several (a batch, a prompt chunk): at least every expert
+  // some row picks, since the layer will need them all.
+  size_t cap = static_cast<size_t>(router_.top_k + std::max<int64_t>(0, margin));
+  if (tokens > 1) {
+    std::vector<uint8_t> picked(static_cast<size_t>(n), 0);
+    for (int64_t t = 0; t < tokens; ++t) {
+      route_token(router_, logits.data() + t * n, router_bias_.empty() ? nullptr : router_bias_.data(), &decision);
+      for (int32_t e : decision.experts) picked[static_cast<size_t>(e)] = 1;
+    }
+    cap = std::max<size_t>(cap, static_cast<size_t>(std::count(picked.begin(), picked.end(), uint8_t{1})));
+  }
+  out->resize(std::min<size_t>(out->size(), cap));
   if (scores) {
     scores->assign(out->size(), 0.0f);
     for (size_t i = 0; i < out->size(); ++i) {

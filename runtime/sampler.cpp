@@ -29,6 +29,11 @@ double Sampler::next_uniform() {
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
   const int64_t n = static_cast<int64_t>(logits.size());
+  if (params_.temperature <= 0.0 && params_.repetition_penalty == 1.0 && params_.frequency_penalty == 0.0 &&
+      params_.presence_penalty == 0.0) {
+    // Plain greedy: the first largest logit, as the general path below picks it.
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  }
   std::vector<double> z(logits.begin(), logits.end());
   if (params_.repetition_penalty != 1.0) {
     std::vector<bool> seen(static_cast<size_t>(n), false);

@@ -369,6 +369,7 @@ void Engine::Impl::step() {
   const uint64_t forward_start = now_ns();
   Status status = model->forward_batch(steps, {&logits, nullptr});
   const uint64_t forward_ns = now_ns() - forward_start;
+  uint64_t sample_ns = 0;
   const LayerCacheStats after = cache_totals();
   for (size_t i = 0; i < members.size(); ++i) {
     const double share = static_cast<double>(steps[i].tokens.size()) / static_cast<double>(rows);
@@ -383,6 +384,7 @@ void Engine::Impl::step() {
     for (Sequence* s : members) finish(*s, FinishReason::kError, status);
   } else {
     const int64_t vocab = model->config().vocab_size;
+    const uint64_t sample_start = now_ns();
     int64_t row = 0;
     for (size_t i = 0; i < members.size(); ++i) {
       Sequence& s = *members[i];
@@ -397,6 +399,7 @@ void Engine::Impl::step() {
       on_token(s, logits.data() + row * vocab);
       ++row;
     }
+    sample_ns = now_ns() - sample_start;
   }
   std::erase_if(active, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
   std::lock_guard<std::mutex> lock(mutex);
@@ -405,7 +408,8 @@ void Engine::Impl::step() {
   stats.expert_bytes_read += after.bytes_read - before.bytes_read;
   stats.expert_acquisitions += (after.hits + after.misses) - (before.hits + before.misses);
   stats.forward_s += static_cast<double>(forward_ns) * 1e-9;
-  stats.schedule_s += static_cast<double>(now_ns() - step_start - forward_ns) * 1e-9;
+  stats.sample_s += static_cast<double>(sample_ns) * 1e-9;
+  stats.schedule_s += static_cast<double>(now_ns() - step_start - forward_ns - sample_ns) * 1e-9;
   stats.active = static_cast<int64_t>(active.size());
   stats.prefix_cache = prefix_cache->stats();
 }

@@ -51,7 +51,8 @@ struct EngineStats {
   uint64_t expert_bytes_read = 0;    // by the expert cache (0 when all experts are resident)
   uint64_t expert_acquisitions = 0;  // per layer per step, summed
   double forward_s = 0;              // inside Model::forward_batch
-  double schedule_s = 0;             // the rest of each step (admission, sampling, callbacks)
+  double sample_s = 0;               // sampling, detokenizing, stop strings, token callbacks
+  double schedule_s = 0;             // the rest of each step (composing it, admission, bookkeeping)
   int64_t active = 0, queued = 0;
   PrefixCacheStats prefix_cache;
 };
