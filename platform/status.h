@@ -20,6 +20,7 @@ enum class ErrorCode {
   kOutOfMemory,      // allocation or budget exhausted
   kNoSpace,          // disk full (ENOSPC / EDQUOT)
   kInternal,         // a bug: an invariant did not hold
+  kCancelled,        // the caller (or shutdown) stopped the work
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -54,6 +55,7 @@ inline Status unsupported(std::string m) { return {ErrorCode::kUnsupported, std:
 inline Status out_of_memory(std::string m) { return {ErrorCode::kOutOfMemory, std::move(m)}; }
 inline Status no_space(std::string m) { return {ErrorCode::kNoSpace, std::move(m)}; }
 inline Status internal_error(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
+inline Status cancelled(std::string m) { return {ErrorCode::kCancelled, std::move(m)}; }
 
 // Maps an errno value to a Status: "<what>: <strerror>" with a matching code
 // (ENOSPC/EDQUOT -> kNoSpace, ENOENT -> kNotFound, ENOMEM -> kOutOfMemory, else kIoError).

@@ -120,6 +120,13 @@ struct Engine::Impl {
   mutable std::mutex mutex;  // guards queue, stopping, stats
   std::condition_variable work_cv;
   std::deque<std::shared_ptr<RequestState>> queue;
+  struct ExclusiveTask {
+    const std::function<Status(Model&)>* fn = nullptr;
+    Status result;
+    bool done = false;
+  };
+  std::deque<ExclusiveTask*> exclusive;
+  std::condition_variable exclusive_cv;
   bool stopping = false;
   uint64_t next_id = 1;
   EngineStats stats;
@@ -162,7 +169,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
     StreamingWorkload workload;
     workload.kv_tokens = impl->max_context * options.max_sequences;
     workload.step_rows = options.prefill_chunk + options.max_sequences;
-    workload.logit_rows = options.max_sequences;
+    workload.logit_rows = options.plan_logit_rows > 0 ? options.plan_logit_rows : options.max_sequences;
     workload.kv_precision = options.kv_precision;
     auto session = open_streaming(*impl->reader, *options.streaming, workload, options.log);
     if (!session.ok()) return session.status().with_context(path);
@@ -257,6 +264,17 @@ RequestHandle Engine::submit(GenerationRequest request) {
 
 GenerationResult Engine::generate(GenerationRequest request) { return submit(std::move(request)).wait(); }
 
+Status Engine::run_exclusive(const std::function<Status(Model&)>& fn) {
+  Impl::ExclusiveTask task;
+  task.fn = &fn;
+  std::unique_lock<std::mutex> lock(impl_->mutex);
+  if (impl_->stopping) return cancelled("the engine is shutting down");
+  impl_->exclusive.push_back(&task);
+  impl_->work_cv.notify_one();
+  impl_->exclusive_cv.wait(lock, [&] { return task.done; });
+  return task.result;
+}
+
 EngineStats Engine::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   EngineStats s = impl_->stats;
@@ -282,8 +300,18 @@ void Engine::Impl::loop() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mutex);
-      work_cv.wait(lock, [&] { return stopping || !queue.empty() || !active.empty(); });
+      work_cv.wait(lock, [&] { return stopping || !queue.empty() || !active.empty() || !exclusive.empty(); });
       if (stopping) break;
+      while (!exclusive.empty()) {
+        ExclusiveTask* task = exclusive.front();
+        exclusive.pop_front();
+        lock.unlock();
+        Status result = (*task->fn)(*model);
+        lock.lock();
+        task->result = std::move(result);
+        task->done = true;
+        exclusive_cv.notify_all();
+      }
       while (!queue.empty() && static_cast<int64_t>(active.size()) < options.max_sequences) {
         auto state = std::move(queue.front());
         queue.pop_front();
@@ -298,6 +326,12 @@ void Engine::Impl::loop() {
   for (auto& seq : active) finish(*seq, FinishReason::kCancelled);
   active.clear();
   std::lock_guard<std::mutex> lock(mutex);
+  for (ExclusiveTask* task : exclusive) {
+    task->result = cancelled("the engine is shutting down");
+    task->done = true;
+  }
+  exclusive.clear();
+  exclusive_cv.notify_all();
   for (auto& state : queue) {
     GenerationResult r;
     r.finish = FinishReason::kCancelled;

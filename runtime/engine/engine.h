@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 namespace moestream {
 
 struct RequestState;
+class Model;
 
 class RequestHandle {
  public:
@@ -80,6 +82,11 @@ class Engine {
   RequestHandle submit(GenerationRequest request);
   // submit() and wait().
   GenerationResult generate(GenerationRequest request);
+
+  // Runs fn on the scheduler thread between steps, with the model to itself (no request
+  // runs meanwhile), and returns its status: for tools that need the forward pass directly
+  // (`moestream logits`: logits of every position, MTP drafts). Thread-safe; blocks.
+  Status run_exclusive(const std::function<Status(Model&)>& fn);
 
   EngineStats stats() const;
   // The expert-cache report (streaming mode), else an empty string.

@@ -23,6 +23,9 @@ struct EngineOptions {
   int64_t max_context = 4096;  // tokens per sequence, prompt + output (capped by the model's)
   int64_t max_sequences = 16;  // sequences in one step at most
   int64_t prefill_chunk = 256; // prompt tokens per sequence per step
+  // Rows of a step whose logits the budget plan makes room for (0: max_sequences); a tool
+  // that wants the logits of every prompt position (run_exclusive) sets the prompt length.
+  int64_t plan_logit_rows = 0;
   PrefixCacheOptions prefix_cache;
   // Load the container's tokenizer (text pieces in TokenEvent, stop strings). Off saves its
   // memory (tens of MB for DeepSeek's) for callers that only want token ids.

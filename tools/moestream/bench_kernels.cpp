@@ -22,7 +22,8 @@
 
 #include "arg_parser.h"
 #include "cli_common.h"
-#include "forward_session.h"
+#include "runtime/engine/engine.h"
+#include "runtime/model.h"
 #include "format/synthetic_model.h"
 #include "kernels/fused_expert.h"
 #include "kernels/kernel_threads.h"
@@ -198,26 +199,35 @@ struct ModelRates {
 
 // Synthesizes the small preset into a temporary file (once) and runs prefill + decode.
 Result<ModelRates> model_rates(const Options& o, const std::string& path) {
-  MOESTREAM_ASSIGN_OR_RETURN(auto loaded, load_model(path));
-  Model& model = *loaded->model;
-  const int64_t vocab = model.config().vocab_size;
-  std::vector<int32_t> prompt(static_cast<size_t>(o.prefill));
-  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 1) % static_cast<size_t>(vocab));
-  std::vector<float> logits;
+  EngineOptions options;
+  options.threads = kernels::kernel_threads();  // as set by --threads
+  options.max_context = o.prefill + o.decode + 1;
+  options.max_sequences = 1;
+  options.prefill_chunk = o.prefill;
+  options.prefix_cache.ram_bytes = 0;
+  options.load_tokenizer = false;
+  MOESTREAM_ASSIGN_OR_RETURN(auto engine, Engine::open(path, options));
   ModelRates rates;
-  KvCache cache = model.new_kv_cache();
-  ForwardOutputs outputs;
-  outputs.logits = &logits;
-  Stopwatch watch;
-  MOESTREAM_TRY(model.forward(prompt, cache, outputs));
-  rates.prefill_tps = static_cast<double>(o.prefill) / watch.elapsed_seconds();
-  watch.reset();
-  int32_t token = 1;
-  for (int64_t i = 0; i < o.decode; ++i) {
-    MOESTREAM_TRY(model.forward(std::span<const int32_t>(&token, 1), cache, outputs));
-    token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-  }
-  rates.decode_tps = static_cast<double>(o.decode) / watch.elapsed_seconds();
+  MOESTREAM_TRY(engine->run_exclusive([&](Model& model) -> Status {
+    const int64_t vocab = model.config().vocab_size;
+    std::vector<int32_t> prompt(static_cast<size_t>(o.prefill));
+    for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 1) % static_cast<size_t>(vocab));
+    std::vector<float> logits;
+    KvCache cache = model.new_kv_cache();
+    ForwardOutputs outputs;
+    outputs.logits = &logits;
+    Stopwatch watch;
+    MOESTREAM_TRY(model.forward(prompt, cache, outputs));
+    rates.prefill_tps = static_cast<double>(o.prefill) / watch.elapsed_seconds();
+    watch.reset();
+    int32_t token = 1;
+    for (int64_t i = 0; i < o.decode; ++i) {
+      MOESTREAM_TRY(model.forward(std::span<const int32_t>(&token, 1), cache, outputs));
+      token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    }
+    rates.decode_tps = static_cast<double>(o.decode) / watch.elapsed_seconds();
+    return ok_status();
+  }));
   return rates;
 }
 

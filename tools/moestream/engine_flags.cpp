@@ -1,8 +1,13 @@
 #include "engine_flags.h"
 
-#include "forward_session.h"
 
 namespace moestream::cli {
+
+Result<KvCachePrecision> parse_kv_cache_precision(const std::string& text) {
+  if (text == "f32") return KvCachePrecision::kF32;
+  if (text == "bf16") return KvCachePrecision::kBF16;
+  return invalid_argument("--kv-cache must be f32 or bf16, got '" + text + "'");
+}
 
 void EngineFlags::add_to(ArgParser& args) {
   args.option("--max-context", &max_context, "N", "tokens per sequence, prompt and output (default 4096)");

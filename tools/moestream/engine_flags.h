@@ -14,6 +14,9 @@
 
 namespace moestream::cli {
 
+// "f32" or "bf16" for --kv-cache.
+Result<KvCachePrecision> parse_kv_cache_precision(const std::string& text);
+
 struct EngineFlags {
   StreamingFlags streaming;
   KernelFlags kernels;

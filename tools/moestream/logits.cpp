@@ -10,7 +10,9 @@
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
-#include "forward_session.h"
+#include "engine_flags.h"
+#include "runtime/engine/engine.h"
+#include "runtime/model.h"
 #include "kernel_flags.h"
 #include "platform/clock.h"
 
@@ -65,12 +67,28 @@ int run_logits(int argc, char** argv) {
   if (!precision.ok()) return report_error(precision.status());
 
   const Stopwatch watch;
-  auto loaded = load_model(model_path, streaming, static_cast<int64_t>(tokens->size()), *precision == KvCachePrecision::kBF16);
-  if (!loaded.ok()) return report_error(loaded.status());
-  Model& model = *(*loaded)->model;
+  EngineOptions options;
+  if (streaming.enabled()) {
+    auto streaming_options = streaming.to_options();
+    if (!streaming_options.ok()) return report_error(streaming_options.status());
+    options.streaming = std::move(streaming_options).value();
+  }
+  options.threads = kernel_flags.threads;
+  options.kv_precision = *precision;
+  options.max_context = static_cast<int64_t>(tokens->size()) + 1;
+  options.max_sequences = 1;
+  options.prefill_chunk = static_cast<int64_t>(tokens->size());
+  options.plan_logit_rows = static_cast<int64_t>(tokens->size());  // every position's logits
+  options.prefix_cache.ram_bytes = 0;
+  options.load_tokenizer = false;
+  options.log = log_to_stderr;
+  auto engine = Engine::open(model_path, options);
+  if (!engine.ok()) return report_error(engine.status());
+  // The forward pass itself, on the engine's model between steps (no request runs).
+  Status done = (*engine)->run_exclusive([&](Model& model) -> Status {
   model.set_attention_form(attention == "expanded" ? AttentionForm::kExpanded : AttentionForm::kAbsorbed);
   if (!mtp_out.empty() && model.mtp() == nullptr) {
-    return report_error(not_found(model_path + " has no MTP module; drop --mtp-out"));
+    return not_found(model_path + " has no MTP module; drop --mtp-out");
   }
   const int64_t vocab = model.config().vocab_size;
   const int64_t hidden = model.config().hidden_size;
@@ -83,16 +101,16 @@ int run_logits(int argc, char** argv) {
     for (int64_t t = 0; t < count; ++t) {
       Status s = model.forward(std::span<const int32_t>(tokens->data() + t, 1), cache,
                                {&step_logits, &step_hidden});
-      if (!s.ok()) return report_error(s.with_context("decode step " + std::to_string(t)));
+      if (!s.ok()) return s.with_context("decode step " + std::to_string(t));
       logits.insert(logits.end(), step_logits.begin(), step_logits.end());
       final_hidden.insert(final_hidden.end(), step_hidden.begin(), step_hidden.end());
     }
   } else {
     Status s = model.forward(*tokens, cache, {&logits, &final_hidden});
-    if (!s.ok()) return report_error(s.with_context("prefill"));
+    if (!s.ok()) return s.with_context("prefill");
   }
   Status written = write_f32(out_path, logits);
-  if (!written.ok()) return report_error(written);
+  if (!written.ok()) return written;
 
   if (!mtp_out.empty()) {
     // Row t pairs token t+1 with hidden t; the last row uses the main model's greedy token.
@@ -105,21 +123,27 @@ int run_logits(int argc, char** argv) {
       for (int64_t t = 0; t < count; ++t) {
         Status s = model.mtp_forward(std::span<const int32_t>(&next[t], 1),
                                      final_hidden.data() + t * hidden, mtp_cache, &step);
-        if (!s.ok()) return report_error(s.with_context("mtp step " + std::to_string(t)));
+        if (!s.ok()) return s.with_context("mtp step " + std::to_string(t));
         draft.insert(draft.end(), step.begin(), step.end());
       }
     } else {
       Status s = model.mtp_forward(next, final_hidden.data(), mtp_cache, &draft);
-      if (!s.ok()) return report_error(s);
+      if (!s.ok()) return s;
     }
     written = write_f32(mtp_out, draft);
-    if (!written.ok()) return report_error(written);
+    if (!written.ok()) return written;
   }
+  return ok_status();
+  });
+  if (!done.ok()) return report_error(done);
+  const int64_t count = static_cast<int64_t>(tokens->size());
+  const int64_t vocab = (*engine)->config().vocab_size;
   std::printf("wrote %lld x %lld logits to %s (%s, %s attention, %s KV cache%s) in %.2f s\n",
               static_cast<long long>(count), static_cast<long long>(vocab), out_path.c_str(),
               decode ? "token-by-token decode" : "prefill", attention.c_str(), kv.c_str(),
               mtp_out.empty() ? "" : ", MTP drafts too", watch.elapsed_seconds());
-  if ((*loaded)->streaming) std::fprintf(stderr, "%s", streaming_report(*(*loaded)->streaming).c_str());
+  const std::string report = (*engine)->cache_report();
+  if (!report.empty()) std::fprintf(stderr, "%s", report.c_str());
   return 0;
 }
 

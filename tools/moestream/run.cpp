@@ -10,7 +10,7 @@
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
-#include "forward_session.h"
+#include "engine_flags.h"
 #include "runtime/engine/engine.h"
 #include "kernel_flags.h"
 #include "runtime/sampler.h"
