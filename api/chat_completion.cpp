@@ -1,6 +1,7 @@
 #include "api/chat_completion.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "text/chat/chat_output_parser.h"
 
@@ -9,16 +10,23 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// A value out of range (422).
 Status field_error(const std::string& field, const std::string& what) {
   return invalid_argument("'" + field + "' " + what);
+}
+// A wrong type or shape (400).
+Status type_error(const std::string& field, const std::string& what) {
+  return corrupt("'" + field + "' " + what);
 }
 
 Result<double> number(const json& body, const char* field, double fallback, double lo, double hi) {
   if (!body.contains(field) || body[field].is_null()) return fallback;
-  if (!body[field].is_number()) return field_error(field, "must be a number");
+  if (!body[field].is_number()) return type_error(field, "must be a number");
   const double v = body[field].get<double>();
   if (!(v >= lo && v <= hi)) {
-    return field_error(field, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    char range[96];
+    std::snprintf(range, sizeof(range), "must be between %g and %g", lo, hi);
+    return field_error(field, range);
   }
   return v;
 }
@@ -26,11 +34,14 @@ Result<double> number(const json& body, const char* field, double fallback, doub
 }  // namespace
 
 Result<ChatCompletion> parse_chat_completion(const json& body, const Engine& engine) {
-  if (!body.is_object()) return invalid_argument("the request body must be a JSON object");
+  if (!body.is_object()) return corrupt("the request body must be a JSON object");
   ChatCompletion c;
+  if (body.contains("model") && !body["model"].is_string()) return type_error("model", "must be a string");
   c.model = body.value("model", std::string("deepseek-chat"));
-  if (!body.contains("messages")) return field_error("messages", "is required");
-  MOESTREAM_ASSIGN_OR_RETURN(std::vector<ChatMessage> messages, chat_messages_from_json(body["messages"]));
+  if (!body.contains("messages") || !body["messages"].is_array()) return type_error("messages", "is required: a list of messages");
+  auto parsed = chat_messages_from_json(body["messages"]);
+  if (!parsed.ok()) return corrupt(parsed.status().message());
+  std::vector<ChatMessage> messages = std::move(parsed).value();
   if (messages.empty()) return field_error("messages", "must not be empty");
   // Thinking (V3.1 hybrid mode): the model name, or chat_template_kwargs / thinking.
   c.thinking = c.model == "deepseek-reasoner";
@@ -45,8 +56,11 @@ Result<ChatCompletion> parse_chat_completion(const json& body, const Engine& eng
   }
   if (engine.chat_template() != ChatTemplateKind::kDeepSeekV31) c.thinking = false;  // V3 answers without
   if (body.contains("tools") && !body["tools"].is_null()) {
-    if (!body["tools"].is_array() || body["tools"].size() > 128) return field_error("tools", "must be a list of at most 128 functions");
-    MOESTREAM_ASSIGN_OR_RETURN(c.tools, chat_tools_from_json(body["tools"]));
+    if (!body["tools"].is_array()) return type_error("tools", "must be a list of functions");
+    if (body["tools"].size() > 128) return field_error("tools", "must hold at most 128 functions");
+    auto tools = chat_tools_from_json(body["tools"]);
+    if (!tools.ok()) return corrupt(tools.status().message());
+    c.tools = std::move(tools).value();
   }
   c.tool_choice = c.tools.empty() ? "none" : "auto";
   if (body.contains("tool_choice") && !body["tool_choice"].is_null()) {
@@ -63,6 +77,8 @@ Result<ChatCompletion> parse_chat_completion(const json& body, const Engine& eng
   }
   ChatTemplateOptions options;
   options.thinking = c.thinking;
+  // Chat prefix completion: a last assistant message marked prefix is continued as it is.
+  options.add_generation_prompt = !(messages.back().role == "assistant" && messages.back().prefix);
   if (c.tool_choice != "none") options.tools = c.tools;
   MOESTREAM_ASSIGN_OR_RETURN(c.request.prompt, engine.chat_prompt(messages, options));
 
@@ -82,7 +98,7 @@ Result<ChatCompletion> parse_chat_completion(const json& body, const Engine& eng
       r.stop.push_back(stop.get<std::string>());
     } else if (stop.is_array() && stop.size() <= 16) {
       for (const json& s : stop) {
-        if (!s.is_string()) return field_error("stop", "must be a string or a list of up to 16 strings");
+        if (!s.is_string()) return type_error("stop", "must be a string or a list of up to 16 strings");
         r.stop.push_back(s.get<std::string>());
       }
     } else {
@@ -90,20 +106,66 @@ Result<ChatCompletion> parse_chat_completion(const json& body, const Engine& eng
     }
   }
   if (body.contains("logprobs") && !body["logprobs"].is_null()) {
-    if (!body["logprobs"].is_boolean()) return field_error("logprobs", "must be true or false");
+    if (!body["logprobs"].is_boolean()) return type_error("logprobs", "must be true or false");
     r.logprobs = body["logprobs"].get<bool>();
   }
   MOESTREAM_ASSIGN_OR_RETURN(double top, number(body, "top_logprobs", 0, 0, 20));
   r.top_logprobs = static_cast<int64_t>(top);
   if (r.top_logprobs > 0 && !r.logprobs) return field_error("top_logprobs", "needs logprobs: true");
   if (body.contains("stream") && !body["stream"].is_null()) {
-    if (!body["stream"].is_boolean()) return field_error("stream", "must be true or false");
+    if (!body["stream"].is_boolean()) return type_error("stream", "must be true or false");
     c.stream = body["stream"].get<bool>();
   }
   if (body.contains("stream_options") && body["stream_options"].is_object()) {
     c.include_usage = body["stream_options"].value("include_usage", false);
   }
   return c;
+}
+
+json usage_body(const GenerationResult& result, int64_t reasoning_tokens) {
+  const GenerationUsage& u = result.usage;
+  const RequestExpertCounters& e = result.experts;
+  json usage;
+  usage["prompt_tokens"] = u.prompt_tokens;
+  usage["completion_tokens"] = u.completion_tokens;
+  usage["total_tokens"] = u.prompt_tokens + u.completion_tokens;
+  usage["prompt_cache_hit_tokens"] = u.prompt_cache_hit_tokens;
+  usage["prompt_cache_miss_tokens"] = u.prompt_cache_miss_tokens;
+  usage["prompt_tokens_details"] = {{"cached_tokens", u.prompt_cache_hit_tokens}};
+  usage["completion_tokens_details"] = {{"reasoning_tokens", reasoning_tokens}};
+  const double accesses = e.hits + e.misses;
+  usage["x_moestream"] = {{"expert_hits", e.hits},
+                          {"expert_misses", e.misses},
+                          {"expert_hit_rate", accesses > 0 ? e.hits / accesses : 0.0},
+                          {"expert_bytes_read", e.bytes_read},
+                          {"expert_bytes_read_per_token",
+                           u.completion_tokens > 0 ? e.bytes_read / static_cast<double>(u.completion_tokens) : 0.0},
+                          {"expert_stall_s", e.stall_s},
+                          {"queued_s", result.timings.queued_s},
+                          {"prefill_s", result.timings.prefill_s},
+                          {"decode_s", result.timings.decode_s},
+                          {"decode_tokens_per_s", result.timings.tokens_per_second()}};
+  return usage;
+}
+
+int http_status(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kCorrupt: return 400;
+    case ErrorCode::kInvalidArgument: return 422;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kOutOfMemory: return 503;
+    default: return 500;
+  }
+}
+
+const char* error_type(int http_status) {
+  switch (http_status) {
+    case 400: case 404: case 413: case 422: return "invalid_request_error";
+    case 401: return "authentication_error";
+    case 429: return "rate_limit_error";
+    case 503: return "unavailable_error";
+    default: return "server_error";
+  }
 }
 
 json error_body(const std::string& message, const std::string& type, int code) {
@@ -133,6 +195,7 @@ json chat_completion_body(const ChatCompletion& c, const GenerationResult& resul
     if (finish == "stop") finish = "tool_calls";
   }
   if (result.finish == FinishReason::kCancelled) finish = "cancelled";
+  if (result.finish == FinishReason::kError) finish = "insufficient_system_resource";
   json choice;
   choice["index"] = 0;
   choice["message"] = message;
@@ -158,13 +221,9 @@ json chat_completion_body(const ChatCompletion& c, const GenerationResult& resul
   body["created"] = created;
   body["model"] = c.model;
   body["choices"] = json::array({choice});
-  const GenerationUsage& u = result.usage;
-  body["usage"] = {{"prompt_tokens", u.prompt_tokens},
-                   {"completion_tokens", u.completion_tokens},
-                   {"total_tokens", u.prompt_tokens + u.completion_tokens},
-                   {"prompt_cache_hit_tokens", u.prompt_cache_hit_tokens},
-                   {"prompt_cache_miss_tokens", u.prompt_cache_miss_tokens},
-                   {"prompt_tokens_details", {{"cached_tokens", u.prompt_cache_hit_tokens}}}};
+  const int64_t reasoning_tokens =
+      tokenizer && !parsed.reasoning_content().empty() ? static_cast<int64_t>(tokenizer->encode(parsed.reasoning_content()).size()) : 0;
+  body["usage"] = usage_body(result, reasoning_tokens);
   return body;
 }
 

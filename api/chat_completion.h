@@ -27,13 +27,22 @@ struct ChatCompletion {
 };
 
 // Parses and checks a request body against `engine` (its template, tokenizer and context).
-// Errors are invalid_argument with a message naming the field.
+// Errors name the field: kCorrupt for a malformed body or a wrong type (HTTP 400),
+// kInvalidArgument for a value out of range (HTTP 422).
 Result<ChatCompletion> parse_chat_completion(const nlohmann::ordered_json& body, const Engine& engine);
 
 // The response body for a finished request.
 nlohmann::ordered_json chat_completion_body(const ChatCompletion& completion, const GenerationResult& result,
                                             const std::string& id, int64_t created,
                                             const std::vector<TokenEvent>& logprobs, const Tokenizer* tokenizer);
+
+// The usage object: prompt = hit + miss tokens, reasoning tokens, and x_moestream with the
+// request's share of the expert cache's work (hits, misses, bytes read, stall).
+nlohmann::ordered_json usage_body(const GenerationResult& result, int64_t reasoning_tokens);
+
+// HTTP status and error type for a failed parse or a failed request.
+int http_status(const Status& status);
+const char* error_type(int http_status);
 
 // {"error": {"message", "type", "code"}} as the OpenAI clients expect it.
 nlohmann::ordered_json error_body(const std::string& message, const std::string& type, int code);

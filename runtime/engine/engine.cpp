@@ -42,10 +42,14 @@ struct RequestState {
   GenerationResult result;
 
   void finish(GenerationResult r) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (finished) return;
+      result = std::move(r);
+      finished = true;
+    }
+    if (request.on_finish) request.on_finish(result);  // result is final: no more writes
     std::lock_guard<std::mutex> lock(mutex);
-    if (finished) return;
-    result = std::move(r);
-    finished = true;
     done_cv.notify_all();
   }
 };
@@ -128,6 +132,7 @@ struct Engine::Impl {
   std::deque<ExclusiveTask*> exclusive;
   std::condition_variable exclusive_cv;
   bool stopping = false;
+  std::atomic<bool> cancelling{false};  // cancel_all(): everything ends, nothing new starts
   uint64_t next_id = 1;
   EngineStats stats;
   std::thread scheduler;
@@ -246,10 +251,11 @@ Status Engine::Impl::validate(const GenerationRequest& r) const {
 RequestHandle Engine::submit(GenerationRequest request) {
   auto state = std::make_shared<RequestState>();
   state->request = std::move(request);
-  Status valid = impl_->validate(state->request);
-  std::lock_guard<std::mutex> lock(impl_->mutex);
+  Status valid = impl_->cancelling ? cancelled("the engine is shutting down") : impl_->validate(state->request);
+  std::unique_lock<std::mutex> lock(impl_->mutex);
   state->id = impl_->next_id++;
   if (!valid.ok()) {
+    lock.unlock();  // on_finish may call back into the engine
     GenerationResult r;
     r.finish = FinishReason::kError;
     r.error = valid;
@@ -263,6 +269,12 @@ RequestHandle Engine::submit(GenerationRequest request) {
 }
 
 GenerationResult Engine::generate(GenerationRequest request) { return submit(std::move(request)).wait(); }
+
+void Engine::cancel_all() {
+  impl_->cancelling = true;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->work_cv.notify_all();
+}
 
 Status Engine::run_exclusive(const std::function<Status(Model&)>& fn) {
   Impl::ExclusiveTask task;
@@ -284,6 +296,10 @@ EngineStats Engine::stats() const {
 
 std::string Engine::cache_report() const {
   return impl_->streaming ? streaming_report(*impl_->streaming) : std::string();
+}
+
+std::vector<LayerCacheStats> Engine::cache_stats() const {
+  return impl_->streaming ? impl_->streaming->cache->stats() : std::vector<LayerCacheStats>();
 }
 
 LayerCacheStats Engine::Impl::cache_totals() const {
@@ -325,23 +341,26 @@ void Engine::Impl::loop() {
   }
   for (auto& seq : active) finish(*seq, FinishReason::kCancelled);
   active.clear();
-  std::lock_guard<std::mutex> lock(mutex);
-  for (ExclusiveTask* task : exclusive) {
-    task->result = cancelled("the engine is shutting down");
-    task->done = true;
+  std::deque<std::shared_ptr<RequestState>> left;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (ExclusiveTask* task : exclusive) {
+      task->result = cancelled("the engine is shutting down");
+      task->done = true;
+    }
+    exclusive.clear();
+    exclusive_cv.notify_all();
+    left.swap(queue);
   }
-  exclusive.clear();
-  exclusive_cv.notify_all();
-  for (auto& state : queue) {
+  for (auto& state : left) {
     GenerationResult r;
     r.finish = FinishReason::kCancelled;
     state->finish(std::move(r));
   }
-  queue.clear();
 }
 
 void Engine::Impl::admit(std::shared_ptr<RequestState> state) {
-  if (state->cancelled) {
+  if (state->cancelled || cancelling) {
     GenerationResult r;
     r.finish = FinishReason::kCancelled;
     r.usage.prompt_tokens = static_cast<int64_t>(state->request.prompt.size());
@@ -372,7 +391,7 @@ void Engine::Impl::step() {
   const uint64_t step_start = now_ns();
   // Cancelled sequences leave before the step.
   for (auto& seq : active) {
-    if (seq->state->cancelled) finish(*seq, FinishReason::kCancelled);
+    if (seq->state->cancelled || cancelling) finish(*seq, FinishReason::kCancelled);
   }
   std::erase_if(active, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
   if (active.empty()) return;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "format/container_reader.h"
+#include "offload/cache_stats.h"
 #include "platform/status.h"
 #include "runtime/engine/engine_options.h"
 #include "runtime/engine/generation.h"
@@ -82,6 +83,9 @@ class Engine {
   RequestHandle submit(GenerationRequest request);
   // submit() and wait().
   GenerationResult generate(GenerationRequest request);
+  // Cancels every queued and running request and refuses new ones (kCancelled): the first
+  // step of a shutdown while callers may still hold handles. Thread-safe.
+  void cancel_all();
 
   // Runs fn on the scheduler thread between steps, with the model to itself (no request
   // runs meanwhile), and returns its status: for tools that need the forward pass directly
@@ -91,6 +95,8 @@ class Engine {
   EngineStats stats() const;
   // The expert-cache report (streaming mode), else an empty string.
   std::string cache_report() const;
+  // Per-layer expert-cache counters (streaming mode), else empty. Thread-safe.
+  std::vector<LayerCacheStats> cache_stats() const;
 
  private:
   struct Impl;

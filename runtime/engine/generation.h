@@ -36,6 +36,10 @@ struct GenerationRequest {
   int64_t top_logprobs = 0;  // 0..20
   // Called on the engine's scheduler thread for every token; keep it short. May be empty.
   std::function<void(const TokenEvent&)> on_token;
+  // Called once when the request has finished (any reason), after its result is final, on
+  // the thread that finished it (the scheduler, or submit() for a refused request). May be
+  // empty.
+  std::function<void(const struct GenerationResult&)> on_finish;
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };
