@@ -8,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -26,6 +27,20 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 void send_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(dump(api::error_body(message, api::error_type(status), status)), "application/json");
+}
+
+// The body as JSON, or the error sent (413 over the limit, 400 not JSON or nested too deep).
+std::optional<json> read_body(const httplib::Request& req, httplib::Response& res, size_t max_bytes) {
+  if (req.body.size() > max_bytes) {
+    send_error(res, 413, "the body has " + std::to_string(req.body.size()) + " bytes; the limit is " + std::to_string(max_bytes));
+    return std::nullopt;
+  }
+  auto body = api::parse_json_body(req.body, max_bytes);
+  if (!body.ok()) {
+    send_error(res, 400, body.status().message());
+    return std::nullopt;
+  }
+  return std::move(body).value();
 }
 
 // Compares keys in time independent of where they differ.
@@ -183,8 +198,8 @@ void HttpServer::Impl::chat_completions(const httplib::Request& req, httplib::Re
   std::shared_ptr<Engine> e = ready();
   if (!e) return send_error(res, 503, "the model is loading");
   const uint64_t arrival = now_ns();
-  auto body = api::parse_json_body(req.body, options.max_body_bytes);
-  if (!body.ok()) return send_error(res, 400, body.status().message());
+  auto body = read_body(req, res, options.max_body_bytes);
+  if (!body) return;
   if (body->is_object() && body->contains("model") && (*body)["model"].is_string()) {
     const std::string model = (*body)["model"].get<std::string>();
     if (model != options.model_name && model != "deepseek-chat" && model != "deepseek-reasoner")
@@ -225,8 +240,8 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   std::shared_ptr<Engine> e = ready();
   if (!e) return send_error(res, 503, "the model is loading");
   const uint64_t arrival = now_ns();
-  auto body = api::parse_json_body(req.body, options.max_body_bytes);
-  if (!body.ok()) return send_error(res, 400, body.status().message());
+  auto body = read_body(req, res, options.max_body_bytes);
+  if (!body) return;
   const json& b = *body;
   if (!b.is_object() || !b.contains("prompt") || !b["prompt"].is_string())
     return send_error(res, 400, "'prompt' is required: a string");
@@ -314,11 +329,6 @@ void HttpServer::Impl::routes() {
       send_error(res, 401, "authentication failed: send 'Authorization: Bearer <key>' with the server's key");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (req.body.size() > options.max_body_bytes) {
-      send_error(res, 413, "the body has " + std::to_string(req.body.size()) + " bytes; the limit is " +
-                               std::to_string(options.max_body_bytes));
-      return httplib::Server::HandlerResponse::Handled;
-    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -354,8 +364,8 @@ void HttpServer::Impl::routes() {
   http.Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) {
     std::shared_ptr<Engine> e = ready();
     if (!e || !e->tokenizer()) return send_error(res, 503, "the model (or its tokenizer) is not loaded");
-    auto body = api::parse_json_body(req.body, options.max_body_bytes);
-    if (!body.ok()) return send_error(res, 400, body.status().message());
+    auto body = read_body(req, res, options.max_body_bytes);
+    if (!body) return;
     if (!body->is_object() || !body->contains("content") || !(*body)["content"].is_string())
       return send_error(res, 400, "'content' is required: a string");
     EncodeOptions encode;
@@ -365,8 +375,8 @@ void HttpServer::Impl::routes() {
   http.Post("/detokenize", [this](const httplib::Request& req, httplib::Response& res) {
     std::shared_ptr<Engine> e = ready();
     if (!e || !e->tokenizer()) return send_error(res, 503, "the model (or its tokenizer) is not loaded");
-    auto body = api::parse_json_body(req.body, options.max_body_bytes);
-    if (!body.ok()) return send_error(res, 400, body.status().message());
+    auto body = read_body(req, res, options.max_body_bytes);
+    if (!body) return;
     if (!body->is_object() || !body->contains("tokens") || !(*body)["tokens"].is_array())
       return send_error(res, 400, "'tokens' is required: a list of ids");
     std::vector<int32_t> ids;
