@@ -17,6 +17,7 @@
 #include "text/tokenizer/unicode_classes.h"
 #include "text/tokenizer/utf8.h"
 #include "tests/text/tokenizer/tokenizer_test_support.h"
+#include "support/node_modules.h"
 #include "tests/support/temp_dir.h"
 
 namespace moestream {
@@ -30,20 +31,7 @@ bool reference_required() {
 }
 
 // Returns an empty string when the reference is ready, else why it is not.
-std::string prepare_reference(const std::string& tools_dir) {
-  if (std::system("command -v node >/dev/null 2>&1") != 0) return "node is not installed";
-  // Installed and at the pinned version (package-lock.json): nothing to do.
-  std::string installed = testing::read_file(tools_dir + "/node_modules/@lenml/tokenizers/package.json");
-  if (installed.find("\"version\": \"3.7.2\"") != std::string::npos) return "";
-  if (std::system("command -v npm >/dev/null 2>&1") != 0) return "npm is not installed";
-  std::string log = (fs::temp_directory_path() / "moestream-tokenizer-npm-ci.log").string();
-  std::string command = "cd '" + tools_dir +
-                        "' && timeout 300 npm ci --no-audit --no-fund --loglevel=error >'" + log + "' 2>&1";
-  if (std::system(command.c_str()) != 0) {
-    return "`npm ci` in " + tools_dir + " failed (is the npm registry reachable? see " + log + ")";
-  }
-  return "";
-}
+std::string prepare_reference(const std::string&) { return testing::prepare_node_package("@lenml/tokenizers", "3.7.2"); }
 
 std::vector<std::string> corpus_files() {
   std::vector<std::string> roots = {std::string(MOESTREAM_TEST_DATA_DIR) + "/tokenizer/corpus"};
