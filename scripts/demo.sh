@@ -33,3 +33,14 @@ budget=$(python3 -c "print(int(($minimum + $experts_mb / 4) * 1e6))")
 log "moestream run under --ram-budget $budget bytes (the routed experts alone are ${experts_mb%.*} MB)"
 "$cli" run "$model" --prompt "The quick brown fox" -n 48 --text --ignore-eos \
   --ram-budget "$budget" --prefetch-margin 2
+
+log "try it yourself"
+cat <<EOT
+Chat with the demo model in the terminal (random weights: the words are noise, the protocol is real):
+  $cli chat $model --ram-budget $budget
+
+Serve the DeepSeek / OpenAI API and point any OpenAI client at it:
+  $cli serve $model --ram-budget $budget --port 8080
+  curl http://127.0.0.1:8080/v1/chat/completions -d '{"model": "deepseek-chat", "messages": [{"role": "user", "content": "Hello"}], "stream": true}'
+  # Python / Node: OpenAI(base_url="http://127.0.0.1:8080/v1", api_key="unused")
+EOT
