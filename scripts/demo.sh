@@ -35,12 +35,15 @@ log "moestream run under --ram-budget $budget bytes (the routed experts alone ar
   --ram-budget "$budget" --prefetch-margin 2
 
 log "try it yourself"
+# chat and serve keep KV for longer contexts (and serve for several sequences): more budget.
+chat_budget=$((budget + 16 * 1024 * 1024))
+serve_budget=$((budget + 64 * 1024 * 1024))
 cat <<EOT
 Chat with the demo model in the terminal (random weights: the words are noise, the protocol is real):
-  $cli chat $model --ram-budget $budget
+  $cli chat $model --ram-budget $chat_budget --max-context 2048
 
 Serve the DeepSeek / OpenAI API and point any OpenAI client at it:
-  $cli serve $model --ram-budget $budget --port 8080
+  $cli serve $model --ram-budget $serve_budget --parallel 4 --max-context 2048 --port 8080
   curl http://127.0.0.1:8080/v1/chat/completions -d '{"model": "deepseek-chat", "messages": [{"role": "user", "content": "Hello"}], "stream": true}'
   # Python / Node: OpenAI(base_url="http://127.0.0.1:8080/v1", api_key="unused")
 EOT
