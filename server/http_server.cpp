@@ -16,6 +16,7 @@
 #include "api/json_body.h"
 #include "platform/clock.h"
 #include "server/metrics.h"
+#include "server/web/chat_page.h"
 
 namespace moestream::server {
 namespace {
@@ -324,7 +325,8 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
 
 void HttpServer::Impl::routes() {
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
+    // The page itself and /health need no key (the page asks for it and sends it).
+    if (req.path == "/health" || (req.path == "/" && req.method == "GET")) return httplib::Server::HandlerResponse::Unhandled;
     if (!authorized(req)) {
       send_error(res, 401, "authentication failed: send 'Authorization: Bearer <key>' with the server's key");
       return httplib::Server::HandlerResponse::Handled;
@@ -386,6 +388,36 @@ void HttpServer::Impl::routes() {
       ids.push_back(t.get<int32_t>());
     }
     res.set_content(dump({{"content", e->tokenizer()->decode(ids)}}), "application/json");
+  });
+  // The web page's telemetry: the engine and the expert cache now, as JSON.
+  http.Get("/v1/moestream/stats", [this](const httplib::Request&, httplib::Response& res) {
+    std::shared_ptr<Engine> e = ready();
+    if (!e) return send_error(res, 503, "the model is loading");
+    const EngineStats s = e->stats();
+    json layers = json::array();
+    const std::vector<LayerCacheStats> per_layer = e->cache_stats();
+    for (size_t l = 0; l < per_layer.size(); ++l) {
+      const LayerCacheStats& st = per_layer[l];
+      if (st.accesses() == 0) continue;
+      layers.push_back({{"layer", l}, {"hits", st.hits}, {"misses", st.misses}, {"bytes_read", st.bytes_read},
+                        {"stall_s", static_cast<double>(st.stall_ns) * 1e-9}});
+    }
+    json out;
+    out["model"] = options.model_name;
+    out["streaming"] = !per_layer.empty();
+    out["requests"] = {{"running", s.active}, {"waiting", s.queued}, {"total", metrics.requests.load()}};
+    out["tokens"] = {{"generated", metrics.generated_tokens.load()}, {"prompt", metrics.prompt_tokens.load()},
+                     {"prompt_cache_hit", metrics.prompt_cache_hit_tokens.load()}};
+    out["engine"] = {{"steps", s.steps}, {"generated_tokens", s.generated_tokens}, {"forward_s", s.forward_s},
+                     {"expert_bytes_read", s.expert_bytes_read}, {"expert_acquisitions", s.expert_acquisitions}};
+    out["prefix_cache"] = {{"hit_tokens", s.prefix_cache.hit_tokens}, {"blocks_in_ram", s.prefix_cache.blocks_in_ram},
+                           {"ram_bytes", s.prefix_cache.ram_bytes}};
+    out["layers"] = layers;
+    res.set_content(dump(out), "application/json");
+  });
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:");
+    res.set_content(std::string(chat_page_html()), "text/html; charset=utf-8");
   });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const std::shared_ptr<Engine> e = ready();

@@ -394,7 +394,11 @@ void Engine::Impl::step() {
     if (seq->state->cancelled || cancelling) finish(*seq, FinishReason::kCancelled);
   }
   std::erase_if(active, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
-  if (active.empty()) return;
+  if (active.empty()) {
+    std::lock_guard<std::mutex> lock(mutex);
+    stats.active = 0;
+    return;
+  }
 
   // Compose: one token per decoding sequence, then prompt chunks (oldest first) up to the
   // step's prompt-token budget.
