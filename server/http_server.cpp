@@ -1,6 +1,9 @@
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -49,6 +52,24 @@ bool same_key(const std::string& given, const std::string& expected) {
   unsigned char diff = given.size() == expected.size() ? 0 : 1;
   for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ expected[i % std::max<size_t>(1, expected.size())]);
   return diff == 0;
+}
+
+// cpp-httplib listens with a backlog of 5 (compiled into Debian's library): 64 clients that
+// connect in the same instant overflow it and some get reset. listen() again on the same
+// socket raises the backlog; the socket is found as the listening one bound to our port.
+void widen_listen_backlog(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port) ::listen(fd, 1024);
+  }
 }
 
 std::string random_id() {
@@ -448,6 +469,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& model_p
     return io_error("cannot listen on " + options.host + ":" + std::to_string(options.port) +
                     " (in use, or not an address of this machine)");
   }
+  widen_listen_backlog(impl->port);
   Impl* raw = impl.get();
   impl->listener = std::thread([raw] { raw->http.listen_after_bind(); });
   impl->loader = std::thread([raw] {

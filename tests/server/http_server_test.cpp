@@ -249,3 +249,48 @@ TEST_CASE("server: 16 concurrent streams all finish, a full queue answers 429, a
   const std::string metrics = q.client->Get("/metrics")->body;
   CHECK(metrics.find("moestream_requests_rejected_total") != std::string::npos);
 }
+
+TEST_CASE("server: 64 concurrent streaming clients under a RAM budget share expert reads") {
+  moestream::testing::TempDir dir;
+  const std::string model = mini_model(dir);
+  EngineOptions eo;
+  eo.max_sequences = 64;
+  eo.max_context = 256;
+  eo.streaming.emplace();
+  eo.streaming->ram_budget = 1200ull << 20;
+  eo.streaming->prefetch_margin = -1;
+  eo.prefix_cache.ram_bytes = 0;  // distinct prompts anyway; keeps the byte counts plain
+  // n clients at once against a fresh server (a cold expert cache): expert bytes per token.
+  auto bytes_per_token = [&](int n) {
+    Running r = start(model, {}, eo);
+    const int port = r.server->bound_port();
+    std::atomic<int> ok{0};
+    std::vector<std::thread> clients;
+    for (int i = 0; i < n; ++i) {
+      clients.emplace_back([&, i] {
+        httplib::Client c("127.0.0.1", port);
+        c.set_read_timeout(120);
+        c.set_connection_timeout(30);
+        const std::string body = R"({"messages": [{"role": "user", "content": "client )" + std::to_string(i) +
+                                 R"( asks"}], "max_tokens": 6, "stream": true, "temperature": 0})";
+        auto res = c.Post("/v1/chat/completions", body, "application/json");
+        bool done = false;
+        if (res && res->status == 200) sse_events(res->body, &done);
+        if (!done) MESSAGE("client " << i << ": " << (res ? std::to_string(res->status) + " " + res->body.substr(0, 200) : httplib::to_string(res.error())));
+        ok += done;
+      });
+    }
+    for (auto& t : clients) t.join();
+    CHECK(ok.load() == n);
+    const std::string m = r.client->Get("/metrics")->body;
+    CHECK(m.find("moestream_requests_failed_total 0") != std::string::npos);
+    const size_t at = m.find("\nmoestream_expert_bytes_read_total ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(m.substr(at + 35, m.find('\n', at + 1) - at - 35)) / (6.0 * n);
+  };
+  const double one = bytes_per_token(1);
+  const double many = bytes_per_token(64);
+  MESSAGE("expert bytes read per generated token: 1 client " << one << ", 64 clients " << many);
+  CHECK(one > 0);
+  CHECK(many < one / 4);
+}
