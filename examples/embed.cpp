@@ -1,7 +1,7 @@
 // The engine in a few lines: open a model, render a chat with its template, stream the answer
 // as it is generated, print usage and the expert-cache figures of the request.
 //
-//   example_stream_completion MODEL.mst "Why is the sky blue?" [--ram-budget-mb N] [--thinking]
+//   example_embed MODEL.mst "Why is the sky blue?" [--ram-budget-mb N] [--thinking]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
