@@ -265,20 +265,25 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   auto body = read_body(req, res, options.max_body_bytes);
   if (!body) return;
   const json& b = *body;
-  if (!b.is_object() || !b.contains("prompt") || !b["prompt"].is_string())
-    return send_error(res, 400, "'prompt' is required: a string");
-  if (!e->tokenizer()) return send_error(res, 422, "the model has no tokenizer");
-  const std::string prompt = b["prompt"].get<std::string>();
-  std::string text;
-  const auto bos = e->tokenizer()->bos_id();
-  if (b.contains("suffix") && b["suffix"].is_string()) {  // fill in the middle
-    text = "<｜fim▁begin｜>" + prompt + "<｜fim▁hole｜>" + b["suffix"].get<std::string>() + "<｜fim▁end｜>";
-  } else {
-    text = prompt;
-  }
+  if (!b.is_object() || !b.contains("prompt") || !(b["prompt"].is_string() || b["prompt"].is_array()))
+    return send_error(res, 400, "'prompt' is required: a string or a list of token ids");
   GenerationRequest request;
-  if (bos) request.prompt.push_back(*bos);
-  for (int32_t t : e->tokenizer()->encode(text)) request.prompt.push_back(t);
+  std::string prompt;
+  if (b["prompt"].is_array()) {  // token ids, as the OpenAI API allows: used as they are
+    for (const json& t : b["prompt"]) {
+      if (!t.is_number_integer()) return send_error(res, 400, "'prompt' as a list holds token ids (integers)");
+      request.prompt.push_back(static_cast<int32_t>(t.get<int64_t>()));
+    }
+  } else {
+    if (!e->tokenizer()) return send_error(res, 422, "the model has no tokenizer");
+    prompt = b["prompt"].get<std::string>();
+    std::string text = prompt;
+    if (b.contains("suffix") && b["suffix"].is_string()) {  // fill in the middle
+      text = "<｜fim▁begin｜>" + prompt + "<｜fim▁hole｜>" + b["suffix"].get<std::string>() + "<｜fim▁end｜>";
+    }
+    if (const auto bos = e->tokenizer()->bos_id()) request.prompt.push_back(*bos);
+    for (int32_t t : e->tokenizer()->encode(text)) request.prompt.push_back(t);
+  }
   // Sampling, stop and max_tokens as for chat: reuse the chat parser's checks on a stand-in.
   json chat = b;
   chat.erase("prompt");
@@ -332,10 +337,11 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
     json tokens = json::array(), token_logprobs = json::array(), top = json::array();
     for (const TokenEvent& ev : *events) {
       if (ev.token < 0) continue;
-      tokens.push_back(std::string(e->tokenizer()->token_bytes(ev.token)));
+      tokens.push_back(e->tokenizer() ? std::string(e->tokenizer()->token_bytes(ev.token)) : std::to_string(ev.token));
       token_logprobs.push_back(ev.logprob);
       json alternatives = json::object();
-      for (const auto& [token, lp] : ev.top_logprobs) alternatives[std::string(e->tokenizer()->token_bytes(token))] = lp;
+      for (const auto& [token, lp] : ev.top_logprobs)
+        alternatives[e->tokenizer() ? std::string(e->tokenizer()->token_bytes(token)) : std::to_string(token)] = lp;
       top.push_back(alternatives);
     }
     out["choices"][0]["logprobs"] = {{"tokens", tokens}, {"token_logprobs", token_logprobs}, {"top_logprobs", top}};
@@ -446,13 +452,28 @@ void HttpServer::Impl::routes() {
   });
 }
 
+Result<std::unique_ptr<HttpServer>> HttpServer::start(std::shared_ptr<Engine> engine, int64_t parallel,
+                                                       const ServerOptions& options) {
+  if (!engine) return invalid_argument("no engine");
+  EngineOptions eo;
+  eo.max_sequences = parallel;
+  MOESTREAM_ASSIGN_OR_RETURN(auto server, start(std::string(), eo, options));
+  std::lock_guard<std::mutex> lock(server->impl_->load_mutex);
+  server->impl_->engine = std::move(engine);
+  server->impl_->load_done = true;
+  server->impl_->load_cv.notify_all();
+  return server;
+}
+
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& model_path, const EngineOptions& engine,
                                                        const ServerOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->engine_options = engine;
   impl->model_path = model_path;
-  if (impl->options.model_name.empty()) impl->options.model_name = std::filesystem::path(model_path).stem().string();
+  if (impl->options.model_name.empty()) {
+    impl->options.model_name = model_path.empty() ? "moestream" : std::filesystem::path(model_path).stem().string();
+  }
   const int threads = options.http_threads > 0
                           ? options.http_threads
                           : static_cast<int>(engine.max_sequences + options.max_queued + 8);
@@ -472,6 +493,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& model_p
   widen_listen_backlog(impl->port);
   Impl* raw = impl.get();
   impl->listener = std::thread([raw] { raw->http.listen_after_bind(); });
+  if (model_path.empty()) return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));  // engine given
   impl->loader = std::thread([raw] {
     auto e = Engine::open(raw->model_path, raw->engine_options);
     std::lock_guard<std::mutex> lock(raw->load_mutex);

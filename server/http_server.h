@@ -21,6 +21,10 @@
 #include "platform/status.h"
 #include "runtime/engine/engine_options.h"
 
+namespace moestream {
+class Engine;
+}
+
 namespace moestream::server {
 
 struct ServerOptions {
@@ -39,6 +43,10 @@ class HttpServer {
   // Binds the socket at once (errors: the port is taken, ...), then loads the model from
   // `model_path` in the background and serves.
   static Result<std::unique_ptr<HttpServer>> start(const std::string& model_path, const EngineOptions& engine,
+                                                   const ServerOptions& options);
+  // Serves an engine that is already open (shared with the caller, e.g. a benchmark that
+  // also submits to it directly). `parallel` is the engine's max_sequences.
+  static Result<std::unique_ptr<HttpServer>> start(std::shared_ptr<Engine> engine, int64_t parallel,
                                                    const ServerOptions& options);
   ~HttpServer();  // stop()
   int bound_port() const;

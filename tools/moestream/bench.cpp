@@ -6,6 +6,7 @@
 #include "bench_batch.h"
 #include "bench_kernels.h"
 #include "bench_loader.h"
+#include "bench_serve.h"
 #include "command_registry.h"
 
 namespace moestream::cli {
@@ -15,6 +16,7 @@ int run_bench(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "loader") == 0) return run_bench_loader(argc - 1, argv + 1);
   if (argc >= 2 && std::strcmp(argv[1], "kernels") == 0) return run_bench_kernels(argc - 1, argv + 1);
   if (argc >= 2 && std::strcmp(argv[1], "batch") == 0) return run_bench_batch(argc - 1, argv + 1);
+  if (argc >= 2 && std::strcmp(argv[1], "serve") == 0) return run_bench_serve(argc - 1, argv + 1);
   std::fprintf(argc >= 2 && std::strcmp(argv[1], "--help") == 0 ? stdout : stderr,
                "usage: moestream bench loader MODEL.mst [--request-size N] [--queue-depth N] [--seconds S]\n"
                "                               [--throttle-mbps MB/s] [--sweep] [--io-backend auto|pread]\n"
@@ -22,7 +24,9 @@ int run_bench(int argc, char** argv) {
                "       moestream bench kernels [--threads N] [--seconds S] [--repeat N] [--batch N] [--shapes expert|attn|all]\n"
                "  kernels: FP8/BF16 GEMV and GEMM against a STREAM triad and XNNPACK f32, small-model tokens/s\n"
                "       moestream bench batch MODEL.mst [--sequences 1,4,16,64] [--ram-budget B] [engine flags]\n"
-               "  batch: the engine at several batch sizes: tok/s, expert bytes per token, acquisitions per step\n");
+               "  batch: the engine at several batch sizes: tok/s, expert bytes per token, acquisitions per step\n"
+               "       moestream bench serve MODEL.mst [--clients 1,8,64] [--ram-budget B] [engine flags]\n"
+               "  serve: HTTP streaming clients against the engine alone: tok/s and time to first token\n");
   return argc >= 2 && std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
 }
 
