@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "format/synthetic_model.h"
+#include "support/mini_model.h"
 #include "support/temp_dir.h"
 
 using namespace moestream;
@@ -11,11 +11,7 @@ using json = nlohmann::ordered_json;
 namespace {
 
 std::unique_ptr<Engine> mini_engine(const moestream::testing::TempDir& dir) {
-  SynthOptions o;
-  o.preset = "mini";
-  o.progress = false;
-  const std::string path = dir.file("mini.mst");
-  REQUIRE(synthesize_container(o, path).ok());
+  const std::string path = moestream::testing::synth_mini_model(dir);
   EngineOptions e;
   e.max_context = 512;
   auto engine = Engine::open(path, e);

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "format/synthetic_model.h"
+#include "support/mini_model.h"
 #include "platform/memory_probe.h"
 #include "support/cli_runner.h"
 #include "support/temp_dir.h"
@@ -21,14 +21,7 @@ using namespace moestream::testing;
 
 namespace {
 
-std::string mini(const TempDir& dir) {
-  moestream::SynthOptions o;
-  o.preset = "mini";
-  o.progress = false;
-  const std::string path = dir.file("mini.mst");
-  REQUIRE(moestream::synthesize_container(o, path).ok());
-  return path;
-}
+std::string mini(const TempDir& dir) { return synth_mini_model(dir); }
 
 moestream_engine* open_engine(const std::string& path) {
   moestream_engine_options o;

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "format/synthetic_model.h"
+#include "support/mini_model.h"
 #include "support/temp_dir.h"
 
 using namespace moestream;
@@ -18,14 +18,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string mini_model(const moestream::testing::TempDir& dir) {
-  SynthOptions o;
-  o.preset = "mini";
-  o.progress = false;
-  const std::string path = dir.file("mini.mst");
-  REQUIRE(synthesize_container(o, path).ok());
-  return path;
-}
+std::string mini_model(const moestream::testing::TempDir& dir) { return moestream::testing::synth_mini_model(dir); }
 
 struct Running {
   std::unique_ptr<server::HttpServer> server;

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "server/http_server.h"
-#include "format/synthetic_model.h"
+#include "support/mini_model.h"
 #include "support/cli_runner.h"
 #include "support/node_modules.h"
 #include "support/temp_dir.h"
@@ -25,11 +25,7 @@ TEST_CASE("the web page in headless Chromium: chat, thinking, stop, safe markdow
     return;
   }
   TempDir dir;
-  SynthOptions o;
-  o.preset = "mini";
-  o.progress = false;
-  const std::string model = dir.file("mini.mst");
-  REQUIRE(synthesize_container(o, model).ok());
+  const std::string model = synth_mini_model(dir);
   EngineOptions eo;
   eo.max_context = 4096;
   eo.max_sequences = 4;
