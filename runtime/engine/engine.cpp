@@ -184,6 +184,9 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
     impl->resident = std::make_unique<ResidentExpertProvider>(*impl->reader);
     provider = impl->resident.get();
   }
+  if (options.wrap_experts) {
+    MOESTREAM_ASSIGN_OR_RETURN(provider, options.wrap_experts(*impl->reader, *provider));
+  }
   auto model = Model::load(*impl->weights, *provider);
   if (!model.ok()) return model.status().with_context(path);
   impl->model = std::move(model).value();
@@ -297,6 +300,8 @@ EngineStats Engine::stats() const {
 std::string Engine::cache_report() const {
   return impl_->streaming ? streaming_report(*impl_->streaming) : std::string();
 }
+
+ExpertCache* Engine::expert_cache() { return impl_->streaming ? impl_->streaming->cache.get() : nullptr; }
 
 std::vector<LayerCacheStats> Engine::cache_stats() const {
   return impl_->streaming ? impl_->streaming->cache->stats() : std::vector<LayerCacheStats>();

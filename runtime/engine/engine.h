@@ -30,6 +30,7 @@ namespace moestream {
 
 struct RequestState;
 class Model;
+class ExpertCache;
 
 class RequestHandle {
  public:
@@ -95,6 +96,8 @@ class Engine {
   EngineStats stats() const;
   // The expert-cache report (streaming mode), else an empty string.
   std::string cache_report() const;
+  // The expert cache (streaming mode), else null: for tools that listen to its events.
+  ExpertCache* expert_cache();
   // Per-layer expert-cache counters (streaming mode), else empty. Thread-safe.
   std::vector<LayerCacheStats> cache_stats() const;
 

@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "format/container_reader.h"
 #include "runtime/engine/prefix_cache.h"
+#include "runtime/expert_provider.h"
 #include "runtime/engine/streaming_session.h"
 #include "runtime/kv_cache.h"
 
@@ -30,6 +32,10 @@ struct EngineOptions {
   // Load the container's tokenizer (text pieces in TokenEvent, stop strings). Off saves its
   // memory (tens of MB for DeepSeek's) for callers that only want token ids.
   bool load_tokenizer = true;
+  // A tool's provider between the model and the expert tier (`moestream profile` records
+  // through one): called once at open with the tier's provider; what it returns must
+  // outlive the engine. Empty: none.
+  std::function<Result<ExpertProvider*>(const ContainerReader& reader, ExpertProvider& tier)> wrap_experts;
   // Lines for the user (the budget plan, warnings). Empty: nothing is printed.
   std::function<void(std::string_view)> log;
 };

@@ -16,6 +16,7 @@
 #include "cli_common.h"
 #include "command_registry.h"
 #include "engine_flags.h"
+#include "runtime/engine/engine.h"
 #include "runtime/container_weights.h"
 #include "runtime/model.h"
 #include "kernel_flags.h"
@@ -134,27 +135,36 @@ int run_profile(int argc, char** argv) {
     planned_tokens += prompts.back().size() + static_cast<uint64_t>(max_tokens);
   }
 
-  // The streaming model, built as `run --ram-budget` builds it, with the recorder in between.
-  auto reader = ContainerReader::open(model_path);
-  if (!reader.ok()) return report_error(reader.status());
-  ContainerWeightSource weights(**reader);
-  auto session = open_streaming(**reader, streaming, longest + max_tokens, *precision == KvCachePrecision::kBF16);
-  if (!session.ok()) return report_error(session.status().with_context(model_path));
-  auto header = trace_header(**reader, model_path, streaming.prefetch_margin);
-  if (!header.ok()) return report_error(header.status());
-  ProfileRecorder recorder(*(*session)->provider, *header);
-  auto model = Model::load(weights, recorder.provider());
-  if (!model.ok()) return report_error(model.status().with_context(model_path));
-  (*model)->set_prefetch_margin(streaming.prefetch_margin);
-  (*model)->set_routing_observer(recorder.observer());
-  (*model)->set_pregate_observer(recorder.pregate_observer());
-  (*session)->cache->set_event_listener(recorder.listener());
-  auto writer = trace::TraceWriter::create(trace_path, *header);
+  // The engine in streaming mode, with the recorder between the model and the expert cache.
+  auto streaming_options = streaming.to_options();
+  if (!streaming_options.ok()) return report_error(streaming_options.status());
+  EngineOptions options;
+  options.streaming = std::move(streaming_options).value();
+  options.threads = kernel_flags.threads;
+  options.kv_precision = *precision;
+  options.max_context = longest + std::max<int64_t>(max_tokens, 1);
+  options.max_sequences = 1;
+  options.prefill_chunk = longest;
+  options.plan_logit_rows = longest;  // the whole prompt in one step, as before
+  options.prefix_cache.ram_bytes = 0;
+  options.load_tokenizer = false;
+  options.log = log_to_stderr;
+  std::optional<trace::TraceHeader> header;
+  std::unique_ptr<ProfileRecorder> recorder;  // outlives the engine
+  options.wrap_experts = [&](const ContainerReader& reader, ExpertProvider& tier) -> Result<ExpertProvider*> {
+    MOESTREAM_ASSIGN_OR_RETURN(header, trace_header(reader, model_path, streaming.prefetch_margin));
+    recorder = std::make_unique<ProfileRecorder>(tier, *header);
+    return &recorder->provider();
+  };
+  auto engine = Engine::open(model_path, options);
+  if (!engine.ok()) return report_error(engine.status());
+  (*engine)->expert_cache()->set_event_listener(recorder->listener());
+  auto writer = trace::TraceWriter::create(trace_path, *header);  // header: set by wrap_experts
   if (!writer.ok()) return report_error(writer.status());
 
   ProfileSummary summary;
   auto write_step = [&]() -> Status {
-    for (const trace::TraceRecord& r : recorder.end_step()) {
+    for (const trace::TraceRecord& r : recorder->end_step()) {
       MOESTREAM_TRY(writer->append(r));
       summary.add(r);
     }
@@ -162,22 +172,26 @@ int run_profile(int argc, char** argv) {
   };
   const Stopwatch watch;
   ProgressBar progress("profile", planned_tokens, "tokens", !quiet);
-  const int64_t vocab = (*model)->config().vocab_size;
+  // The forward passes run on the engine's model between its steps (nothing else runs).
+  Status ran = (*engine)->run_exclusive([&](Model& model) -> Status {
+  model.set_routing_observer(recorder->observer());
+  model.set_pregate_observer(recorder->pregate_observer());
+  const int64_t vocab = model.config().vocab_size;
   std::vector<float> logits;
   for (size_t p = 0; p < prompts.size(); ++p) {
     const std::vector<int32_t>& prompt = prompts[p];
-    KvCache cache = (*model)->new_kv_cache(*precision);
+    KvCache cache = model.new_kv_cache(*precision);
     Sampler sampler(SamplingParams{});  // greedy: the same prompts give the same trace
     std::vector<int32_t> history = prompt;
     const std::string where = "prompt " + std::to_string(p + 1) + " of " + prompt_file;
-    recorder.begin_step(static_cast<uint32_t>(p), trace::Phase::kPrefill);
-    Status s = (*model)->forward(prompt, cache, {&logits, nullptr});
+    recorder->begin_step(static_cast<uint32_t>(p), trace::Phase::kPrefill);
+    Status s = model.forward(prompt, cache, {&logits, nullptr});
     if (s.ok()) s = write_step();
     if (s.code() == ErrorCode::kInvalidArgument && !token_ids) {
       s = invalid_argument(s.message() + "; does the container's tokenizer fit its vocabulary? (synthetic "
                                          "models: give token ids with --token-ids)");
     }
-    if (!s.ok()) return report_error(s.with_context(where + ", prefill"));
+    if (!s.ok()) return s.with_context(where + ", prefill");
     progress.advance(prompt.size());
     for (int64_t generated = 0; generated < max_tokens; ++generated) {
       const int64_t last = static_cast<int64_t>(logits.size()) / vocab - 1;
@@ -185,14 +199,19 @@ int run_profile(int argc, char** argv) {
       history.push_back(next);
       progress.advance(1);
       // The last token is sampled, not run: runs stop where `run` stops.
-      if ((next == (*model)->config().eos_token_id && !ignore_eos) || generated + 1 == max_tokens) break;
-      recorder.begin_step(static_cast<uint32_t>(p), trace::Phase::kDecode);
-      s = (*model)->forward(std::span<const int32_t>(&next, 1), cache, {&logits, nullptr});
+      if ((next == model.config().eos_token_id && !ignore_eos) || generated + 1 == max_tokens) break;
+      recorder->begin_step(static_cast<uint32_t>(p), trace::Phase::kDecode);
+      s = model.forward(std::span<const int32_t>(&next, 1), cache, {&logits, nullptr});
       if (s.ok()) s = write_step();
-      if (!s.ok()) return report_error(s.with_context(where + ", decode step " + std::to_string(generated)));
+      if (!s.ok()) return s.with_context(where + ", decode step " + std::to_string(generated));
     }
   }
-  (*session)->cache->set_event_listener(nullptr);
+  model.set_routing_observer(nullptr);
+  model.set_pregate_observer(nullptr);
+  return ok_status();
+  });
+  if (!ran.ok()) return report_error(ran);
+  (*engine)->expert_cache()->set_event_listener(nullptr);
   const uint64_t records = writer->records_written();
   if (Status s = writer->finish(); !s.ok()) return report_error(s);
   const double seconds = watch.elapsed_seconds();
@@ -200,8 +219,8 @@ int run_profile(int argc, char** argv) {
   if (!csv_path.empty()) {
     if (Status s = export_csv(trace_path, csv_path); !s.ok()) return report_error(s);
   }
-  std::fprintf(stderr, "%s", streaming_report(**session).c_str());
-  std::fprintf(stderr, "%s", summary.format((*session)->cache->stats()).c_str());
+  std::fprintf(stderr, "%s", (*engine)->cache_report().c_str());
+  std::fprintf(stderr, "%s", summary.format((*engine)->cache_stats()).c_str());
   std::error_code ec;
   const auto trace_bytes = std::filesystem::file_size(trace_path, ec);
   std::fprintf(stderr, "profile: %zu prompts, %llu tokens run in %.2f s, hit rate %.1f%%; wrote %llu records "

@@ -43,17 +43,6 @@ Result<StreamingOptions> StreamingFlags::to_options() const {
   return options;
 }
 
-Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& reader, const StreamingFlags& flags,
-                                                         int64_t max_context, bool bf16_kv) {
-  MOESTREAM_ASSIGN_OR_RETURN(StreamingOptions options, flags.to_options());
-  StreamingWorkload workload;
-  workload.kv_tokens = max_context;
-  workload.step_rows = max_context;  // logits and profile run the whole prompt in one step
-  workload.logit_rows = max_context;
-  workload.kv_precision = bf16_kv ? KvCachePrecision::kBF16 : KvCachePrecision::kF32;
-  return moestream::open_streaming(reader, options, workload, log_to_stderr);
-}
-
 void log_to_stderr(std::string_view line) { std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data()); }
 
 }  // namespace moestream::cli

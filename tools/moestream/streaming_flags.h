@@ -1,5 +1,4 @@
-// Streaming mode for `run` and `logits`: the --ram-budget family of flags, the budget plan,
-// the expert cache + streaming provider built from them, and the report printed at the end.
+// Streaming mode: the --ram-budget family of flags, parsed into the engine's StreamingOptions.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +27,6 @@ struct StreamingFlags {
   bool enabled() const { return !ram_budget.empty(); }
   Result<StreamingOptions> to_options() const;  // validates every value
 };
-
-// Plans the budget for a run of up to `max_context` tokens (prints the split and the I/O
-// path to stderr) and builds the cache and provider.
-Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& reader, const StreamingFlags& flags,
-                                                         int64_t max_context, bool bf16_kv);
 
 // Prints one line to stderr (the plan and notes the runtime logs).
 void log_to_stderr(std::string_view line);
