@@ -216,6 +216,14 @@ TEST_CASE("installed library: only the C API is exported, and the C examples bui
                                    " $(pkg-config --cflags --libs moestream)'");
     REQUIRE_MESSAGE(cc.exit_code == 0, cc.output);
   }
+  // The static library: the same program linked against libmoestream.a, no libmoestream.so.
+  const CliResult static_cc = run_shell(env + " sh -c 'cc -std=c11 -Wall -Wextra -Werror " + std::string(MOESTREAM_SOURCE_DIR) +
+                                        "/examples/generate.c -o " + dir.file("generate_static") +
+                                        " $(pkg-config --cflags moestream) -L" + lib + " -Wl,-Bstatic -lmoestream -Wl,-Bdynamic" +
+                                        " $(pkg-config --static --libs-only-l moestream | sed s/-lmoestream//)'");
+  REQUIRE_MESSAGE(static_cc.exit_code == 0, static_cc.output);
+  CHECK(run_shell("ldd " + dir.file("generate_static")).output.find("libmoestream") == std::string::npos);
+  CHECK(run_shell(dir.file("generate_static") + " " + model + " 'Static?'").output.find("48 generated") != std::string::npos);
   CliResult out = run_shell(env + " " + dir.file("generate") + " " + model + " 'Why is the sky blue?'");
   CHECK(out.exit_code == 0);
   CHECK(out.output.find("48 generated") != std::string::npos);
