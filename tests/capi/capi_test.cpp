@@ -211,13 +211,13 @@ TEST_CASE("installed library: only the C API is exported, and the C examples bui
   const std::string env = "PKG_CONFIG_PATH='" + lib + "/pkgconfig' LD_LIBRARY_PATH='" + lib + "'";
   for (const std::string example : {"generate", "chat_loop", "appliance"}) {
     CAPTURE(example);
-    const CliResult cc = run_shell(env + " sh -c 'cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror " +
+    const CliResult cc = run_shell(env + " sh -c 'cc " MOESTREAM_EXAMPLE_CFLAGS " -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror " +
                                    std::string(MOESTREAM_SOURCE_DIR) + "/examples/" + example + ".c -o " + dir.file(example) +
                                    " $(pkg-config --cflags --libs moestream)'");
     REQUIRE_MESSAGE(cc.exit_code == 0, cc.output);
   }
   // The static library: the same program linked against libmoestream.a, no libmoestream.so.
-  const CliResult static_cc = run_shell(env + " sh -c 'cc -std=c11 -Wall -Wextra -Werror " + std::string(MOESTREAM_SOURCE_DIR) +
+  const CliResult static_cc = run_shell(env + " sh -c 'cc " MOESTREAM_EXAMPLE_CFLAGS " -std=c11 -Wall -Wextra -Werror " + std::string(MOESTREAM_SOURCE_DIR) +
                                         "/examples/generate.c -o " + dir.file("generate_static") +
                                         " $(pkg-config --cflags moestream) -L" + lib + " -Wl,-Bstatic -lmoestream -Wl,-Bdynamic" +
                                         " $(pkg-config --static --libs-only-l moestream | sed s/-lmoestream//)'");
