@@ -11,6 +11,7 @@ endif()
 pkg_check_modules(URING   REQUIRED IMPORTED_TARGET liburing>=2.3)
 pkg_check_modules(CPUINFO REQUIRED IMPORTED_TARGET libcpuinfo)      # cpuinfo's CMake config is broken
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11) # the .pc defines are ABI-relevant
+pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)  # line editing in `moestream chat`
 pkg_check_modules(PCRE2   REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(XXHASH  REQUIRED IMPORTED_TARGET libxxhash)
 

@@ -8,7 +8,7 @@ MOESTREAM_PACKAGES=(
   cmake ninja-build g++ pkg-config ccache
   libmimalloc-dev liburing-dev libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libzstd-dev libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev doctest-dev
-  libcpp-httplib-dev nlohmann-json3-dev libpcre2-dev libxxhash-dev
+  libcpp-httplib-dev nlohmann-json3-dev libpcre2-dev libxxhash-dev libedit-dev
   python3 python3-numpy fio nodejs tmux curl chromium
 )
 

@@ -80,6 +80,13 @@ TEST_CASE("chat under tmux: streaming, Ctrl-C stops the answer, the program goes
   CHECK(wait_for("stopped]", 10000));
   tmux("send-keys -t " + session + " '/stats' Enter");
   CHECK(wait_for("tokens generated in this chat", 5000));
+  // History: the up arrow brings back the last line at the prompt.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const size_t before = count(screen(), "/stats");
+  tmux("send-keys -t " + session + " Up");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(count(screen(), "/stats") == before + 1);
+  tmux("send-keys -t " + session + " C-u");
   tmux("send-keys -t " + session + " '/exit' Enter");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   tmux("kill-session -t " + session + " 2>/dev/null");

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include <readline.h>  // libedit's readline: line editing and history on a terminal
+
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
@@ -137,17 +139,19 @@ int run_chat(int argc, char** argv) {
   }
   std::string line;
   while (true) {
-    if (tty) {
-      std::printf(conv.thinking ? "\nthink> " : "\n> ");
-      std::fflush(stdout);
-    }
     g_interrupted = false;
-    if (!std::getline(std::cin, line)) {
-      if (g_interrupted && tty) {  // Ctrl-C at the prompt: a fresh prompt, not an exit
-        std::cin.clear();
-        std::printf("\n");
-        continue;
+    if (tty) {
+      // Line editing and history (arrow keys recall earlier messages).
+      std::printf("\n");
+      char* read = ::readline(conv.thinking ? "think> " : "> ");
+      if (read == nullptr) {
+        if (g_interrupted) continue;  // Ctrl-C at the prompt: a fresh prompt, not an exit
+        break;
       }
+      line = read;
+      std::free(read);
+      if (!line.empty()) ::add_history(line.c_str());
+    } else if (!std::getline(std::cin, line)) {
       break;
     }
     if (line.empty()) continue;
