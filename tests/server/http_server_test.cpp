@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "platform/memory_probe.h"
 #include "support/mini_model.h"
 #include "support/temp_dir.h"
 
@@ -283,6 +284,9 @@ TEST_CASE("server: 64 concurrent streaming clients under a RAM budget share expe
   };
   const double one = bytes_per_token(1);
   const double many = bytes_per_token(64);
+  // The whole test process (the clients included) stayed under the engine's budget.
+  MESSAGE("peak RSS " << moestream::peak_rss_bytes() / (1 << 20) << " MiB of the " << (1200) << " MiB budget");
+  CHECK(moestream::peak_rss_bytes() <= eo.streaming->ram_budget);
   MESSAGE("expert bytes read per generated token: 1 client " << one << ", 64 clients " << many);
   CHECK(one > 0);
   CHECK(many < one / 4);
