@@ -30,7 +30,7 @@ int run_bench(int argc, char** argv) {
   return argc >= 2 && std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
 }
 
-MOESTREAM_REGISTER_COMMAND("bench", "benchmarks: 'bench loader' = expert streaming against fio", run_bench);
+MOESTREAM_REGISTER_COMMAND("bench", "benchmarks: loader (against fio), kernels (against a triad), batch, serve", run_bench);
 
 }  // namespace
 }  // namespace moestream::cli

@@ -81,7 +81,7 @@ int run_synth(int argc, char** argv) {
   return 0;
 }
 
-MOESTREAM_REGISTER_COMMAND("synth", "write a random-weight DeepSeek-V3-shaped model (tiny/small/full)",
+MOESTREAM_REGISTER_COMMAND("synth", "write a random-weight DeepSeek-V3-shaped model (tiny/mini/small/full)",
                            run_synth);
 
 }  // namespace
