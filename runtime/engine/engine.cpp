@@ -48,7 +48,12 @@ struct RequestState {
       result = std::move(r);
       finished = true;
     }
-    if (request.on_finish) request.on_finish(result);  // result is final: no more writes
+    if (request.on_finish) {  // result is final: no more writes
+      try {
+        request.on_finish(result);
+      } catch (...) {
+      }
+    }
     std::lock_guard<std::mutex> lock(mutex);
     done_cv.notify_all();
   }
@@ -342,7 +347,18 @@ void Engine::Impl::loop() {
       }
       stats.active = static_cast<int64_t>(active.size());
     }
-    if (!active.empty()) step();
+    if (active.empty()) continue;
+    // Nothing may escape the scheduler thread: an exception (out of memory, a throwing
+    // callback) ends the requests of that step with an error and the engine goes on.
+    try {
+      step();
+    } catch (const std::exception& e) {
+      for (auto& seq : active) finish(*seq, FinishReason::kError, internal_error(std::string("step failed: ") + e.what()));
+      active.clear();
+    } catch (...) {
+      for (auto& seq : active) finish(*seq, FinishReason::kError, internal_error("step failed"));
+      active.clear();
+    }
   }
   for (auto& seq : active) finish(*seq, FinishReason::kCancelled);
   active.clear();
@@ -512,7 +528,13 @@ void Engine::Impl::on_token(Sequence& s, const float* row) {
   s.result.tokens.push_back(token);
   s.result.usage.completion_tokens += 1;
   s.result.text += event.text;
-  if (r.on_token) r.on_token(event);
+  if (r.on_token) {
+    try {
+      r.on_token(event);
+    } catch (...) {  // a callback that throws ends its own request, nothing else
+      return finish(s, FinishReason::kError, internal_error("the token callback threw an exception"));
+    }
+  }
   if (s.stops.matched()) {
     s.result.matched_stop = s.stops.matched_stop();
     return finish(s, FinishReason::kStop);
@@ -535,7 +557,10 @@ void Engine::Impl::finish(Sequence& s, FinishReason reason, Status error) {
       if (s.state->request.on_token) {
         TokenEvent tail;
         tail.text = std::move(rest);
-        s.state->request.on_token(tail);
+        try {
+          s.state->request.on_token(tail);
+        } catch (...) {
+        }
       }
     }
   }
