@@ -6,14 +6,26 @@
 #include "format/container_reader.h"
 #include "format/moestream_generated.h"
 #include "platform/file.h"
+#include "platform/json_limits.h"
 
 namespace moestream {
 namespace {
 
-std::string template_from_config(std::string_view config_json) {
+Result<std::string> read_small_file(const std::string& path) {
+  MOESTREAM_ASSIGN_OR_RETURN(File file, File::open_read(path));
+  MOESTREAM_ASSIGN_OR_RETURN(uint64_t size, file.size());
+  std::string text(size, '\0');
+  if (size > 0) MOESTREAM_TRY(file.read_exact(text.data(), size, 0));
+  return text;
+}
+
+}  // namespace
+
+std::string chat_template_from_tokenizer_config(std::string_view config_json) {
   if (config_json.empty()) return {};
-  auto config = nlohmann::json::parse(config_json, nullptr, false);
-  if (config.is_discarded() || !config.is_object()) return {};
+  auto parsed = parse_json_with_limits(config_json, json_limits::kConfig, "tokenizer_config.json");
+  if (!parsed.ok() || !parsed->is_object()) return {};
+  const nlohmann::json& config = *parsed;
   auto it = config.find("chat_template");
   if (it == config.end()) return {};
   if (it->is_string()) return it->get<std::string>();
@@ -29,16 +41,6 @@ std::string template_from_config(std::string_view config_json) {
   return {};
 }
 
-Result<std::string> read_small_file(const std::string& path) {
-  MOESTREAM_ASSIGN_OR_RETURN(File file, File::open_read(path));
-  MOESTREAM_ASSIGN_OR_RETURN(uint64_t size, file.size());
-  std::string text(size, '\0');
-  if (size > 0) MOESTREAM_TRY(file.read_exact(text.data(), size, 0));
-  return text;
-}
-
-}  // namespace
-
 Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -52,7 +54,7 @@ Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {
       auto config = read_small_file(config_path.string());
       if (config.ok()) config_text = std::move(config).value();
     }
-    return ModelTokenizer{std::move(tokenizer), template_from_config(config_text)};
+    return ModelTokenizer{std::move(tokenizer), chat_template_from_tokenizer_config(config_text)};
   }
   auto reader = ContainerReader::open(path);
   if (!reader.ok()) {
@@ -70,7 +72,7 @@ Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {
   if (const auto* text = r.header().chat_template(); text != nullptr && text->size() > 0) {
     chat_template = text->str();
   } else {
-    chat_template = template_from_config(r.tokenizer_config_json());
+    chat_template = chat_template_from_tokenizer_config(r.tokenizer_config_json());
   }
   return ModelTokenizer{std::move(tokenizer).value(), std::move(chat_template)};
 }

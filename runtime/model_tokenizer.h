@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "platform/status.h"
 #include "text/tokenizer/tokenizer.h"
@@ -19,5 +20,9 @@ struct ModelTokenizer {
 };
 
 Result<ModelTokenizer> load_model_tokenizer(const std::string& path);
+
+// The "chat_template" of a tokenizer_config.json text (a string, or the "default" entry of a
+// list of {name, template}); empty when absent or when the text is not JSON within the limits.
+std::string chat_template_from_tokenizer_config(std::string_view config_json);
 
 }  // namespace moestream

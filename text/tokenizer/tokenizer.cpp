@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "platform/file.h"
+#include "platform/json_limits.h"
 #include "text/tokenizer/bpe_model.h"
 #include "text/tokenizer/pretokenizer.h"
 #include "text/tokenizer/utf8.h"
@@ -69,14 +70,14 @@ Tokenizer::~Tokenizer() = default;
 
 Result<Tokenizer> Tokenizer::from_json(std::string_view tokenizer_json,
                                        std::string_view tokenizer_config_json) {
-  auto doc = nlohmann::json::parse(tokenizer_json, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return invalid_argument("tokenizer.json is not a valid JSON object");
-  }
+  auto parsed = parse_json_with_limits(tokenizer_json, json_limits::kTokenizer, "tokenizer.json");
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->is_object()) return invalid_argument("tokenizer.json is not a JSON object");
+  const nlohmann::json& doc = *parsed;
   nlohmann::json config;
   if (!tokenizer_config_json.empty()) {
-    config = nlohmann::json::parse(tokenizer_config_json, nullptr, false);
-    if (config.is_discarded()) return invalid_argument("tokenizer_config.json is not valid JSON");
+    MOESTREAM_ASSIGN_OR_RETURN(config, parse_json_with_limits(tokenizer_config_json, json_limits::kConfig,
+                                                              "tokenizer_config.json"));
   }
   MOESTREAM_TRY(check_normalizer(doc.value("normalizer", nlohmann::json())));
   const auto& decoder = doc.value("decoder", nlohmann::json());
