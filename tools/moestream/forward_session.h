@@ -21,7 +21,9 @@ struct LoadedModel {
   std::unique_ptr<Model> model;
 };
 
-Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path);
+// verify: "off", "fast" (resident tensors now, each expert on first use) or "full" (every
+// tensor and blob now); see --verify-on-load.
+Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path, const std::string& verify = "fast");
 // With --ram-budget in `flags`, routed experts stream through an expert cache sized for a
 // context of up to `max_context` tokens; otherwise the same as load_model(path).
 Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path, const StreamingFlags& flags,
