@@ -1,5 +1,7 @@
 #include "format/model_config_json.h"
 
+#include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "platform/json_limits.h"
@@ -20,9 +22,15 @@ class ConfigReader {
       if (required) fail(std::string("missing required key \"") + key + "\"");
       return;
     }
-    if (it->is_number_integer() || it->is_number_unsigned()) {
+    // 4096.0 counts as an integer; 1e110 or 2^64-1 must not reach a cast (found by fuzz_hf_checkpoint:
+    // a float outside int64's range converted to an integer is undefined behaviour).
+    constexpr double kLimit = 9.0e18;
+    if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      fail(std::string("key \"") + key + "\" is out of range");
+    } else if (it->is_number_integer() || it->is_number_unsigned()) {
       *out = it->get<int64_t>();
-    } else if (it->is_number_float() && it->get<double>() == static_cast<double>(static_cast<int64_t>(it->get<double>()))) {
+    } else if (it->is_number_float() && std::abs(it->get<double>()) < kLimit &&
+               it->get<double>() == static_cast<double>(static_cast<int64_t>(it->get<double>()))) {
       *out = static_cast<int64_t>(it->get<double>());
     } else {
       fail(std::string("key \"") + key + "\" must be an integer");

@@ -18,19 +18,23 @@ namespace moestream {
 struct JsonLimits {
   uint64_t max_bytes = uint64_t{64} << 20;  // 64 MiB: tokenizer.json is ~8 MiB
   uint32_t max_depth = 128;                 // the deepest real input (chat tool schemas) is < 20
+  // Members of one object. nlohmann::ordered_json inserts in linear time, so an object with
+  // 60,000 keys took 5 s to parse (quadratic); inputs read as ordered_json need a low limit.
+  uint64_t max_object_members = uint64_t{1} << 20;
 };
 
 // Limits for the kinds of input the program reads; one place to change them.
 namespace json_limits {
-inline constexpr JsonLimits kConfig{uint64_t{16} << 20, 64};            // config.json, tokenizer_config.json
-inline constexpr JsonLimits kTokenizer{uint64_t{256} << 20, 64};        // tokenizer.json
-inline constexpr JsonLimits kSafetensorsHeader{uint64_t{1} << 30, 16};  // safetensors headers
-inline constexpr JsonLimits kCheckpointIndex{uint64_t{256} << 20, 16};  // model.safetensors.index.json
-inline constexpr JsonLimits kChatRequest{uint64_t{64} << 20, 128};      // messages / tools / request bodies
+inline constexpr JsonLimits kConfig{uint64_t{16} << 20, 64, 1 << 20};            // config.json, tokenizer_config.json
+inline constexpr JsonLimits kTokenizer{uint64_t{256} << 20, 64, 1 << 22};        // tokenizer.json (128K vocab)
+inline constexpr JsonLimits kSafetensorsHeader{uint64_t{1} << 30, 16, 1 << 22};  // safetensors headers
+inline constexpr JsonLimits kCheckpointIndex{uint64_t{256} << 20, 16, 1 << 22};  // model.safetensors.index.json
+inline constexpr JsonLimits kChatRequest{uint64_t{64} << 20, 128, 4096};         // messages / tools / request bodies (ordered_json)
 }  // namespace json_limits
 
-// The pre-scan alone: OK when `text` is at most limits.max_bytes long and no bracket ([ or {)
-// outside a string nests deeper than limits.max_depth. `what` names the input in the message
+// The pre-scan alone: OK when `text` is at most limits.max_bytes long, no bracket ([ or {)
+// outside a string nests deeper than limits.max_depth and no object has more than
+// limits.max_object_members members. `what` names the input in the message
 // ("chat.json", "--messages"). Invalid JSON that is within the limits passes; the parser
 // reports it. Linear time, constant memory.
 Status check_json_limits(std::string_view text, const JsonLimits& limits, std::string_view what);

@@ -22,23 +22,27 @@ Result<std::string> read_small_file(const std::string& path) {
 }  // namespace
 
 std::string chat_template_from_tokenizer_config(std::string_view config_json) {
-  if (config_json.empty()) return {};
-  auto parsed = parse_json_with_limits(config_json, json_limits::kConfig, "tokenizer_config.json");
-  if (!parsed.ok() || !parsed->is_object()) return {};
-  const nlohmann::json& config = *parsed;
-  auto it = config.find("chat_template");
-  if (it == config.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  // A list of {"name", "template"}: the "default" one.
-  if (it->is_array()) {
-    for (const auto& entry : *it) {
-      if (entry.is_object() && entry.value("name", std::string()) == "default" &&
-          entry.contains("template") && entry["template"].is_string()) {
-        return entry["template"].get<std::string>();
+  try {
+    if (config_json.empty()) return {};
+    auto parsed = parse_json_with_limits(config_json, json_limits::kConfig, "tokenizer_config.json");
+    if (!parsed.ok() || !parsed->is_object()) return {};
+    const nlohmann::json& config = *parsed;
+    auto it = config.find("chat_template");
+    if (it == config.end()) return {};
+    if (it->is_string()) return it->get<std::string>();
+    // A list of {"name", "template"}: the "default" one.
+    if (it->is_array()) {
+      for (const auto& entry : *it) {
+        if (entry.is_object() && entry.value("name", std::string()) == "default" &&
+            entry.contains("template") && entry["template"].is_string()) {
+          return entry["template"].get<std::string>();
+        }
       }
     }
+    return {};
+  } catch (const nlohmann::json::exception&) {
+    return {};  // a value of the wrong type: no template
   }
-  return {};
 }
 
 Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {

@@ -34,6 +34,22 @@ TEST_CASE("json limits: brackets inside strings do not count, escapes are follow
   CHECK(check_json_limits(R"(["\\", [[1]]])", limits, "x").code() == ErrorCode::kInvalidArgument);
 }
 
+TEST_CASE("json limits: objects with too many members are refused (ordered_json parses them in quadratic time)") {
+  JsonLimits limits;
+  limits.max_object_members = 3;
+  CHECK(parse_json_with_limits(R"({"a": 1, "b": {"c": 1, "d": 2, "e": ":::"}, "f": [1, 2, 3, 4, 5]})", limits, "x").ok());
+  auto wide = parse_json_with_limits(R"({"a": 1, "b": 2, "c": 3, "d": 4})", limits, "body");
+  REQUIRE_FALSE(wide.ok());
+  CHECK(wide.status().message() == "body has an object with more than 3 members (at byte 28)");
+  CHECK_FALSE(parse_json_with_limits(R"([{"a": {"b": 1, "c": 2, "d": 3, "e": 4}}])", limits, "x").ok());
+  std::string request = R"({"messages": [{"role": "user", "content": "hi"}])";
+  for (int i = 0; i < 5000; ++i) request += ", \"k" + std::to_string(i) + "\": 0";
+  request += "}";
+  auto chat = parse_json_with_limits<nlohmann::ordered_json>(request, json_limits::kChatRequest, "--messages");
+  REQUIRE_FALSE(chat.ok());
+  CHECK(chat.status().message().find("more than 4096 members") != std::string::npos);
+}
+
 TEST_CASE("json limits: size limit, invalid JSON and an empty text") {
   const JsonLimits limits{10, 8};
   auto big = parse_json_with_limits("[1,2,3,4,5,6]", limits, "body");

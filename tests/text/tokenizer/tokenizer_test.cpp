@@ -101,6 +101,14 @@ TEST_CASE("tokenizer: malformed tokenizer.json gives an error, not a crash") {
   REQUIRE_FALSE(unsupported.ok());
   CHECK(unsupported.status().message().find("BPE") != std::string::npos);
   CHECK_FALSE(Tokenizer::from_file("/nonexistent/tokenizer.json").ok());
+  // Found by fuzz_tokenizer_json: a value of the wrong type used to throw through (abort).
+  for (const char* bad : {R"({"model": {"type": ["a b"]}})", R"({"decoder": "ByteLevel"})",
+                          R"({"model": {"type": "BPE", "vocab": {}, "merges": [], "byte_fallback": "yes"}})",
+                          R"({"normalizer": {"type": 5}})"}) {
+    CAPTURE(bad);
+    auto r = Tokenizer::from_json(bad);
+    CHECK_FALSE(r.ok());
+  }
 }
 
 TEST_CASE("tokenizer: tokenizer.json or tokenizer_config.json nested 100,000 levels deep is an error") {
