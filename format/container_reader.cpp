@@ -380,4 +380,29 @@ Status ContainerReader::verify_all_checksums(const std::function<void(uint64_t)>
   return ok_status();
 }
 
+Status ContainerReader::verify_tensor_checksums() const {
+  const Impl& m = *impl_;
+  const uint8_t* base = m.file.data();
+  for (const fb::Tensor* t : *m.header->tensors()) {
+    if (xxh3_64(base + t->offset(), t->size()) != t->checksum()) {
+      return m.corrupt_at("tensor \"" + t->name()->str() + "\": checksum mismatch (data damaged)");
+    }
+    if (t->scale_size() && xxh3_64(base + t->scale_offset(), t->scale_size()) != t->scale_checksum()) {
+      return m.corrupt_at("tensor \"" + t->name()->str() + "\": scale checksum mismatch (scales damaged)");
+    }
+  }
+  return ok_status();
+}
+
+Status ContainerReader::verify_expert_checksum(int64_t layer, int64_t expert) const {
+  MOESTREAM_ASSIGN_OR_RETURN(ExpertBlobInfo info, expert_blob(layer, expert));
+  return verify_expert_blob(info, impl_->file.data() + info.offset, impl_->path);
+}
+
+uint64_t ContainerReader::tensor_bytes() const {
+  uint64_t total = 0;
+  for (const fb::Tensor* t : *impl_->header->tensors()) total += t->size() + t->scale_size();
+  return total;
+}
+
 }  // namespace moestream

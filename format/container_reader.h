@@ -92,6 +92,13 @@ class ContainerReader {
   Status verify_all_checksums(const std::function<void(uint64_t bytes_done)>& progress) const;
   // Bytes that verify_all_checksums reads.
   uint64_t checksummed_bytes() const;
+  // Load-time checks for what the forward pass reads straight from the mapping (the pages stay
+  // mapped and warm): every non-expert tensor and its scales, or one expert's stored blob.
+  // Thread-safe (const, read-only).
+  Status verify_tensor_checksums() const;
+  Status verify_expert_checksum(int64_t layer, int64_t expert) const;
+  // Bytes that verify_tensor_checksums reads.
+  uint64_t tensor_bytes() const;
 
   // The verified flatbuffers header and preamble, for inspect / export-hf.
   const fb::Header& header() const;

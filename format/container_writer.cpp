@@ -7,6 +7,8 @@
 #include <set>
 
 #include "format/checksum.h"
+#include "format/embedded_tokenizer.h"
+#include "format/model_config_json.h"
 #include "format/model_config_fb.h"
 #include "format/moestream_generated.h"
 #include "platform/aligned_buffer.h"
@@ -196,6 +198,10 @@ Status ContainerWriter::finish(const ContainerMetadata& md) {
   Impl& m = *impl_;
   const std::string& file = m.out.partial_path();
   if (m.open_tensor) return internal_error(file + ": finish() with a tensor still open");
+  // What `run` would refuse is refused here, when written: the reader's config validation
+  // (it includes the router's rule for num_experts_per_tok) and a tokenizer within the vocabulary.
+  MOESTREAM_TRY(validate_model_config(md.config, file + ": model config"));
+  MOESTREAM_TRY(check_tokenizer_fits(md.tokenizer_json, md.config.vocab_size).with_context(file));
   // Completeness: the expert table must be dense for exactly the MoE layers.
   for (int64_t l = 0; l < md.config.total_layers(); ++l) {
     const bool moe = md.config.is_moe_layer(l);

@@ -1,6 +1,10 @@
 #include "format/model_config_json.h"
 
+#include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
+
+#include "platform/json_limits.h"
 
 namespace moestream {
 namespace {
@@ -18,9 +22,15 @@ class ConfigReader {
       if (required) fail(std::string("missing required key \"") + key + "\"");
       return;
     }
-    if (it->is_number_integer() || it->is_number_unsigned()) {
+    // 4096.0 counts as an integer; 1e110 or 2^64-1 must not reach a cast (found by fuzz_hf_checkpoint:
+    // a float outside int64's range converted to an integer is undefined behaviour).
+    constexpr double kLimit = 9.0e18;
+    if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      fail(std::string("key \"") + key + "\" is out of range");
+    } else if (it->is_number_integer() || it->is_number_unsigned()) {
       *out = it->get<int64_t>();
-    } else if (it->is_number_float() && it->get<double>() == static_cast<double>(static_cast<int64_t>(it->get<double>()))) {
+    } else if (it->is_number_float() && std::abs(it->get<double>()) < kLimit &&
+               it->get<double>() == static_cast<double>(static_cast<int64_t>(it->get<double>()))) {
       *out = static_cast<int64_t>(it->get<double>());
     } else {
       fail(std::string("key \"") + key + "\" must be an integer");
@@ -59,8 +69,7 @@ class ConfigReader {
 }  // namespace
 
 Result<ModelConfig> parse_model_config_json(std::string_view text, const std::string& file_name) {
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument(file_name + ": not valid JSON");
+  MOESTREAM_ASSIGN_OR_RETURN(const json j, parse_json_with_limits(text, json_limits::kConfig, file_name));
   if (!j.is_object()) return invalid_argument(file_name + ": top level must be a JSON object");
   ModelConfig c;
   ConfigReader r(j, file_name);
@@ -161,6 +170,14 @@ Status validate_model_config(const ModelConfig& c, const std::string& what) {
     if (c.topk_group <= 0 || c.topk_group > c.n_group) return bad("topk_group must be in 1..n_group");
     if (c.num_experts_per_tok <= 0 || c.num_experts_per_tok > c.n_routed_experts)
       return bad("num_experts_per_tok must be in 1..n_routed_experts");
+    // The grouped router (runtime/moe_router.h) chooses among the experts of the topk_group
+    // best groups: a config asking for more could be written but never run.
+    const int64_t selectable = c.topk_group * (c.n_routed_experts / c.n_group);
+    if (c.num_experts_per_tok > selectable) {
+      return bad("num_experts_per_tok (" + std::to_string(c.num_experts_per_tok) + ") exceeds the " +
+                 std::to_string(selectable) + " experts of topk_group (" + std::to_string(c.topk_group) +
+                 ") of the n_group (" + std::to_string(c.n_group) + ") groups the router keeps");
+    }
   }
   if (!c.quant_method.empty()) {
     if (c.quant_method != "fp8") return bad("unsupported quant_method \"" + c.quant_method + "\"");

@@ -292,7 +292,9 @@ Result<ModelConfig> synth_preset_config(const SynthOptions& o) {
       }
     }
     c.topk_group = std::max<int64_t>(1, std::min<int64_t>(4, c.n_group / 2));
-    c.num_experts_per_tok = std::min<int64_t>(8, o.experts);
+    // The router picks top-k among the experts of the topk_group best groups, so k cannot be
+    // more than those hold (--experts 3 or 8 used to write a container `run` refused).
+    c.num_experts_per_tok = std::min<int64_t>(8, c.topk_group * (o.experts / c.n_group));
   }
   MOESTREAM_TRY(validate_model_config(c, "synth preset " + o.preset));
   return c;
@@ -338,13 +340,20 @@ Result<SynthSummary> synthesize_container(const SynthOptions& o, const std::stri
     ContainerMetadata md;
     md.config = c;
     md.config_json = model_config_to_json(c);
-    md.tokenizer_json = std::string(embedded_tokenizer_json());
-    md.tokenizer_config_json = std::string(embedded_tokenizer_config_json());
+    // The built-in tokenizer, cut to the vocabulary when it is smaller (tiny: 2,048 ids), so a
+    // text prompt never yields an id the model cannot embed.
+    auto tokenizer = embedded_tokenizer_for_vocab(c.vocab_size);
+    if (tokenizer.ok()) {
+      md.tokenizer_json = std::move(tokenizer->tokenizer_json);
+      md.tokenizer_config_json = std::move(tokenizer->tokenizer_config_json);
+    } else {
+      s = tokenizer.status();
+    }
     md.tool = "moestream synth";
     md.source = "preset " + o.preset;
     md.command_line = o.command_line;
     md.notes = "random weights (seed " + std::to_string(o.seed) + "); not a trained model";
-    s = writer->finish(md);
+    if (s.ok()) s = writer->finish(md);
   }
   if (!s.ok()) {
     writer->abandon();

@@ -5,6 +5,7 @@
 
 #include "format/model_config_json.h"
 #include "platform/file.h"
+#include "platform/json_limits.h"
 
 namespace moestream {
 
@@ -37,6 +38,10 @@ Result<std::unique_ptr<HfCheckpoint>> HfCheckpoint::open(const std::string& dir)
     std::string path = dir + "/" + name;
     if (!exists(path)) continue;
     MOESTREAM_ASSIGN_OR_RETURN(std::string text, read_text_file(path, 256 << 20));
+    // Embedded as they are, so checked here: a container must not carry JSON that fails to load.
+    const bool is_tokenizer = std::string(name) == "tokenizer.json";
+    MOESTREAM_TRY(parse_json_with_limits(text, is_tokenizer ? json_limits::kTokenizer : json_limits::kConfig, path)
+                      .status());
     (std::string(name) == "tokenizer.json" ? ck->tokenizer_json_ : ck->tokenizer_config_json_) = text;
   }
   for (const char* name : {"assets/chat_template.jinja", "chat_template.jinja"}) {
@@ -49,6 +54,7 @@ Result<std::unique_ptr<HfCheckpoint>> HfCheckpoint::open(const std::string& dir)
     std::string path = dir + "/" + name;
     if (!exists(path)) continue;
     MOESTREAM_ASSIGN_OR_RETURN(ck->extra_files_[name], read_text_file(path, 16 << 20));
+    MOESTREAM_TRY(parse_json_with_limits(ck->extra_files_[name], json_limits::kConfig, path).status());
   }
 
   // weight_map: tensor -> shard file. A checkpoint without an index is one model.safetensors.
@@ -56,8 +62,10 @@ Result<std::unique_ptr<HfCheckpoint>> HfCheckpoint::open(const std::string& dir)
   const std::string index_path = dir + "/model.safetensors.index.json";
   if (exists(index_path)) {
     MOESTREAM_ASSIGN_OR_RETURN(std::string text, read_text_file(index_path, 256 << 20));
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
+    auto parsed = parse_json_with_limits(text, json_limits::kCheckpointIndex, index_path);
+    if (!parsed.ok()) return corrupt(parsed.status().message());
+    nlohmann::json& j = *parsed;
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
       return corrupt(index_path + ": not a JSON object with a \"weight_map\" object");
     }
     for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {

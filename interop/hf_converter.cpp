@@ -212,6 +212,16 @@ Result<ConvertSummary> convert_hf_checkpoint(const std::string& hf_dir, const st
   MOESTREAM_ASSIGN_OR_RETURN(auto ck, HfCheckpoint::open(hf_dir));
   Converter converter(*ck);
   MOESTREAM_TRY(converter.check_and_plan());
+  // The tokenizer is settled before any tensor is written: one that defines more ids than the
+  // model's vocabulary is refused now, not after the whole checkpoint was converted.
+  TokenizerFiles tokenizer{ck->tokenizer_json(), ck->tokenizer_config_json()};
+  const bool builtin_tokenizer = tokenizer.tokenizer_json.empty();
+  if (builtin_tokenizer) {
+    MOESTREAM_ASSIGN_OR_RETURN(TokenizerFiles fitted, embedded_tokenizer_for_vocab(ck->config().vocab_size));
+    tokenizer.tokenizer_json = std::move(fitted.tokenizer_json);
+    if (tokenizer.tokenizer_config_json.empty()) tokenizer.tokenizer_config_json = std::move(fitted.tokenizer_config_json);
+  }
+  MOESTREAM_TRY(check_tokenizer_fits(tokenizer.tokenizer_json, ck->config().vocab_size).with_context(hf_dir));
   MOESTREAM_ASSIGN_OR_RETURN(auto writer, ContainerWriter::create(out_path, options.writer));
   ProgressBar bar("convert", converter.total_bytes(), "B", options.progress);
   Status s = converter.write(*writer, bar);
@@ -220,11 +230,9 @@ Result<ConvertSummary> convert_hf_checkpoint(const std::string& hf_dir, const st
   if (s.ok()) {
     md.config = ck->config();
     md.config_json = ck->config_json();
-    md.tokenizer_json = ck->tokenizer_json();
-    md.tokenizer_config_json = ck->tokenizer_config_json();
-    if (md.tokenizer_json.empty()) {
-      md.tokenizer_json = std::string(embedded_tokenizer_json());
-      if (md.tokenizer_config_json.empty()) md.tokenizer_config_json = std::string(embedded_tokenizer_config_json());
+    md.tokenizer_json = std::move(tokenizer.tokenizer_json);
+    md.tokenizer_config_json = std::move(tokenizer.tokenizer_config_json);
+    if (builtin_tokenizer) {
       md.notes = "tokenizer: the built-in DeepSeek-V3 tokenizer (the checkpoint has no tokenizer.json)";
       summary.embedded_tokenizer = true;
     }

@@ -9,6 +9,7 @@
 #include "format/model_tensors.h"
 #include "format/moestream_generated.h"
 #include "format/expert_blob_codec.h"
+#include "platform/signal_cleanup.h"
 #include "platform/page_release.h"
 #include "interop/safetensors_file.h"
 #include "format/scale_encoding.h"
@@ -190,6 +191,7 @@ Status Exporter::write(const std::string& dir, ExportSummary* summary) {
   fs::remove_all(staging, ec);
   fs::create_directories(staging, ec);
   if (ec) return io_error("cannot create " + staging.string() + ": " + ec.message());
+  RemoveOnSignal remove_staging(staging.string());  // SIGINT / SIGTERM leave no DIR.partial
   ExportSummary staged;
   Status status = write_files(staging.string(), &staged);
   if (status.ok()) {

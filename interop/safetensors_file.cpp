@@ -4,6 +4,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "platform/json_limits.h"
+
 namespace moestream {
 
 namespace {
@@ -36,10 +38,13 @@ Result<SafetensorsHeader> parse_safetensors_header(const uint8_t* bytes, uint64_
     return corrupt(file_name + ": safetensors header length " + std::to_string(size) +
                    " exceeds the file size " + std::to_string(file_size));
   }
-  json j = json::parse(bytes, bytes + size, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes), static_cast<size_t>(size));
+  auto parsed = parse_json_with_limits(text, json_limits::kSafetensorsHeader, file_name + ": safetensors header");
+  if (!parsed.ok()) return corrupt(parsed.status().message());
+  if (!parsed->is_object()) {
     return corrupt(file_name + ": safetensors header is not a JSON object");
   }
+  const json& j = *parsed;
   SafetensorsHeader header;
   header.data_start = 8 + size;
   const uint64_t data_size = file_size - header.data_start;

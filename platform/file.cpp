@@ -121,7 +121,8 @@ AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
       path_(std::move(other.path_)),
       partial_path_(std::move(other.partial_path_)),
       position_(other.position_),
-      buffer_(std::move(other.buffer_)) {}
+      buffer_(std::move(other.buffer_)),
+      cleanup_(std::move(other.cleanup_)) {}
 
 AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& other) noexcept {
   if (this != &other) {
@@ -131,6 +132,7 @@ AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& other) noexcept
     partial_path_ = std::move(other.partial_path_);
     position_ = other.position_;
     buffer_ = std::move(other.buffer_);
+    cleanup_ = std::move(other.cleanup_);
   }
   return *this;
 }
@@ -141,6 +143,7 @@ Result<AtomicFileWriter> AtomicFileWriter::create(const std::string& path) {
   w.partial_path_ = path + ".partial";
   w.fd_ = ::open(w.partial_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (w.fd_ < 0) return errno_status(errno, "cannot create " + w.partial_path_);
+  w.cleanup_ = RemoveOnSignal(w.partial_path_);
   w.buffer_.reserve(kWriteBufferSize);
   return w;
 }
@@ -212,14 +215,17 @@ Status AtomicFileWriter::commit() {
     fd_ = -1;
     int err = errno;
     ::unlink(partial_path_.c_str());
+    cleanup_.release();
     return errno_status(err, "cannot close " + partial_path_);
   }
   fd_ = -1;
   if (::rename(partial_path_.c_str(), path_.c_str()) != 0) {
     int err = errno;
     ::unlink(partial_path_.c_str());
+    cleanup_.release();
     return errno_status(err, "cannot rename " + partial_path_ + " to " + path_);
   }
+  cleanup_.release();
   return ok_status();
 }
 
@@ -229,6 +235,7 @@ void AtomicFileWriter::abandon() {
     fd_ = -1;
     ::unlink(partial_path_.c_str());
   }
+  cleanup_.release();
   buffer_.clear();
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "platform/signal_cleanup.h"
 #include "platform/status.h"
 
 namespace moestream {
@@ -53,7 +54,8 @@ class File {
 Status check_direct_io_alignment(const void* buffer, size_t size, uint64_t offset);
 
 // Writes PATH.partial sequentially; commit() flushes, fsyncs and renames it to PATH.
-// Destroying an uncommitted writer deletes the partial file, so a failed run leaves nothing.
+// Destroying an uncommitted writer deletes the partial file, so a failed run leaves nothing;
+// SIGINT / SIGTERM / SIGHUP delete it too (platform/signal_cleanup.h).
 class AtomicFileWriter {
  public:
   AtomicFileWriter() = default;
@@ -85,6 +87,7 @@ class AtomicFileWriter {
   std::string partial_path_;
   uint64_t position_ = 0;
   std::string buffer_;  // coalesces small writes
+  RemoveOnSignal cleanup_;  // the partial file, while it exists
 };
 
 }  // namespace moestream

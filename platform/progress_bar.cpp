@@ -7,11 +7,12 @@
 namespace moestream {
 
 std::string format_bytes(uint64_t bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  // Binary units, the same ones --ram-budget and every other size flag parses (2G = 2 GiB).
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   double v = static_cast<double>(bytes);
   int u = 0;
-  while (v >= 1000.0 && u < 4) {
-    v /= 1000.0;
+  while (v >= 1024.0 && u < 6) {
+    v /= 1024.0;
     ++u;
   }
   char buf[32];

@@ -14,7 +14,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kCorrupt: return "corrupt";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kOutOfMemory: return "out of memory";
-    case ErrorCode::kNoSpace: return "no space left";
+    case ErrorCode::kNoSpace: return "disk full";
     case ErrorCode::kInternal: return "internal error";
     case ErrorCode::kCancelled: return "cancelled";
   }

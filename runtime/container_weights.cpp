@@ -6,6 +6,18 @@ namespace moestream {
 
 Result<AcquiredExpert> ResidentExpertProvider::acquire(int64_t layer, int64_t expert) {
   MOESTREAM_ASSIGN_OR_RETURN(ExpertBlobInfo info, reader_.expert_blob(layer, expert));
+  if (verify_first_use_) {
+    bool known = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      known = verified_.count({layer, expert}) != 0;
+    }
+    if (!known) {  // two threads may both check the same expert once: harmless
+      MOESTREAM_TRY(reader_.verify_expert_checksum(layer, expert));
+      std::lock_guard<std::mutex> lock(mutex_);
+      verified_.insert({layer, expert});
+    }
+  }
   AcquiredExpert acquired;
   acquired.layer = layer;
   acquired.expert = expert;

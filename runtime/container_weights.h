@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "format/container_reader.h"
@@ -29,7 +30,11 @@ class ContainerWeightSource : public WeightSource {
 
 class ResidentExpertProvider : public ExpertProvider {
  public:
-  explicit ResidentExpertProvider(const ContainerReader& reader) : reader_(reader) {}
+  // With verify_first_use, each expert's stored blob is checked against its xxh3 the first
+  // time it is acquired, so a damaged expert is an error before it changes an answer
+  // (`--verify-on-load fast`); later acquisitions cost nothing.
+  explicit ResidentExpertProvider(const ContainerReader& reader, bool verify_first_use = false)
+      : reader_(reader), verify_first_use_(verify_first_use) {}
 
   Result<AcquiredExpert> acquire(int64_t layer, int64_t expert) override;
   void release(const AcquiredExpert& expert) override;
@@ -39,8 +44,10 @@ class ResidentExpertProvider : public ExpertProvider {
 
  private:
   const ContainerReader& reader_;
+  const bool verify_first_use_;
   std::mutex mutex_;
   std::map<std::pair<int64_t, int64_t>, std::vector<uint8_t>> decompressed_;
+  std::set<std::pair<int64_t, int64_t>> verified_;
   int64_t acquisitions_ = 0;
   int64_t outstanding_ = 0;
 };

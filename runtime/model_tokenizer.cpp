@@ -6,28 +6,10 @@
 #include "format/container_reader.h"
 #include "format/moestream_generated.h"
 #include "platform/file.h"
+#include "platform/json_limits.h"
 
 namespace moestream {
 namespace {
-
-std::string template_from_config(std::string_view config_json) {
-  if (config_json.empty()) return {};
-  auto config = nlohmann::json::parse(config_json, nullptr, false);
-  if (config.is_discarded() || !config.is_object()) return {};
-  auto it = config.find("chat_template");
-  if (it == config.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  // A list of {"name", "template"}: the "default" one.
-  if (it->is_array()) {
-    for (const auto& entry : *it) {
-      if (entry.is_object() && entry.value("name", std::string()) == "default" &&
-          entry.contains("template") && entry["template"].is_string()) {
-        return entry["template"].get<std::string>();
-      }
-    }
-  }
-  return {};
-}
 
 Result<std::string> read_small_file(const std::string& path) {
   MOESTREAM_ASSIGN_OR_RETURN(File file, File::open_read(path));
@@ -38,6 +20,30 @@ Result<std::string> read_small_file(const std::string& path) {
 }
 
 }  // namespace
+
+std::string chat_template_from_tokenizer_config(std::string_view config_json) {
+  try {
+    if (config_json.empty()) return {};
+    auto parsed = parse_json_with_limits(config_json, json_limits::kConfig, "tokenizer_config.json");
+    if (!parsed.ok() || !parsed->is_object()) return {};
+    const nlohmann::json& config = *parsed;
+    auto it = config.find("chat_template");
+    if (it == config.end()) return {};
+    if (it->is_string()) return it->get<std::string>();
+    // A list of {"name", "template"}: the "default" one.
+    if (it->is_array()) {
+      for (const auto& entry : *it) {
+        if (entry.is_object() && entry.value("name", std::string()) == "default" &&
+            entry.contains("template") && entry["template"].is_string()) {
+          return entry["template"].get<std::string>();
+        }
+      }
+    }
+    return {};
+  } catch (const nlohmann::json::exception&) {
+    return {};  // a value of the wrong type: no template
+  }
+}
 
 Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {
   std::error_code ec;
@@ -52,7 +58,7 @@ Result<ModelTokenizer> load_model_tokenizer(const std::string& path) {
       auto config = read_small_file(config_path.string());
       if (config.ok()) config_text = std::move(config).value();
     }
-    return ModelTokenizer{std::move(tokenizer), template_from_config(config_text)};
+    return ModelTokenizer{std::move(tokenizer), chat_template_from_tokenizer_config(config_text)};
   }
   auto reader = ContainerReader::open(path);
   if (!reader.ok()) {
@@ -74,7 +80,7 @@ Result<ModelTokenizer> model_tokenizer_from_container(const ContainerReader& r) 
   if (const auto* text = r.header().chat_template(); text != nullptr && text->size() > 0) {
     chat_template = text->str();
   } else {
-    chat_template = template_from_config(r.tokenizer_config_json());
+    chat_template = chat_template_from_tokenizer_config(r.tokenizer_config_json());
   }
   return ModelTokenizer{std::move(tokenizer).value(), std::move(chat_template)};
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "platform/status.h"
 #include "format/container_reader.h"
@@ -25,5 +26,9 @@ Result<ModelTokenizer> load_model_tokenizer(const std::string& path);
 Result<ModelTokenizer> model_tokenizer_from_container(const ContainerReader& reader);
 // The template for this tokenizer and its Jinja text (detect_chat_template_kind).
 ChatTemplateKind chat_template_kind_of(const ModelTokenizer& tokenizer);
+
+// The "chat_template" of a tokenizer_config.json text (a string, or the "default" entry of a
+// list of {name, template}); empty when absent or when the text is not JSON within the limits.
+std::string chat_template_from_tokenizer_config(std::string_view config_json);
 
 }  // namespace moestream

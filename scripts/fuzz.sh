@@ -2,16 +2,21 @@
 # Builds the libFuzzer targets with clang-14 (its own build dir) and runs each for N seconds.
 #   bash scripts/fuzz.sh                 # 300 s per target
 #   bash scripts/fuzz.sh --seconds 20    # the short run scripts/test.sh does
+#   bash scripts/fuzz.sh --runs 1000000 --only json   # a fixed number of executions, targets matching a word
 # Crashes are written to build/fuzz/artifacts/ and make the script fail.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 seconds=300
+runs=-1
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift ;;
     --seconds=*) seconds=${1#*=} ;;
-    -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --runs) runs=$2; shift ;;
+    --only) only=$2; shift ;;
+    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -27,21 +32,25 @@ cmake -S "$MOESTREAM_ROOT" -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOESTREAM_FUZZ=ON -DMOESTREAM_SANITIZE=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
   "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
-targets=(fuzz_container_reader fuzz_safetensors_header)
+json_targets=(json_limits model_config_json hf_checkpoint tokenizer_json model_tokenizer chat_request)
+targets=(fuzz_container_reader fuzz_safetensors_header fuzz_chat_completion)
+for t in "${json_targets[@]}"; do targets+=("fuzz_$t"); done
 cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}" fuzz_seed_corpus
 
 corpus="$build_dir/corpus"
 rm -rf "$corpus/seed"
 "$build_dir/tests/fuzz/fuzz_seed_corpus" "$corpus/seed"
 mkdir -p "$corpus/container" "$corpus/safetensors" "$build_dir/artifacts"
+for t in "${json_targets[@]}"; do mkdir -p "$corpus/$t"; done
 # mimalloc is linked into the libraries; ASan must own malloc, so it is not preloaded here.
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 status=0
 run_target() {
   local target=$1 corpus_dir=$2 seed_dir=$3 max_len=$4
-  log "fuzzing $target for ${seconds}s"
-  if ! "$build_dir/tests/fuzz/$target" "$corpus_dir" "$seed_dir" -max_total_time="$seconds" \
+  [[ -n "$only" && "$target" != *"$only"* ]] && return 0
+  log "fuzzing $target for ${seconds}s (runs: $runs)"
+  if ! "$build_dir/tests/fuzz/$target" "$corpus_dir" "$seed_dir" -max_total_time="$seconds" -runs="$runs" \
       -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$build_dir/artifacts/$target-" 2>"$build_dir/$target.log"; then
     echo "error: $target found a crash; see $build_dir/$target.log and $build_dir/artifacts/" >&2
@@ -53,4 +62,9 @@ run_target() {
 }
 run_target fuzz_container_reader "$corpus/container" "$corpus/seed/container" 131072
 run_target fuzz_safetensors_header "$corpus/safetensors" "$corpus/seed/safetensors" 4096
+mkdir -p "$corpus/chat_completion"
+run_target fuzz_chat_completion "$corpus/chat_completion" "$corpus/seed/chat_request" 16384
+for t in "${json_targets[@]}"; do
+  run_target "fuzz_$t" "$corpus/$t" "$corpus/seed/$t" 16384
+done
 exit $status

@@ -162,7 +162,17 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
     return invalid_argument("max_sequences must be 1..4096");
   if (options.prefill_chunk < 1) return invalid_argument("prefill_chunk must be >= 1");
   if (options.max_context < 1) return invalid_argument("max_context must be >= 1");
+  if (options.verify_on_load != "off" && options.verify_on_load != "fast" && options.verify_on_load != "full")
+    return invalid_argument("verify_on_load must be off, fast or full, not '" + options.verify_on_load + "'");
+  if (options.streaming && options.verify_on_load != "off" && !options.streaming->verify_blobs)
+    return invalid_argument("streamed experts are checked as they are read: verify_blobs off needs verify_on_load off");
   MOESTREAM_ASSIGN_OR_RETURN(impl->reader, ContainerReader::open(path));
+  // Damaged bytes are an error here, before the forward pass can read them.
+  if (options.verify_on_load != "off") {
+    Status s = options.verify_on_load == "full" ? impl->reader->verify_all_checksums()
+                                                : impl->reader->verify_tensor_checksums();
+    if (!s.ok()) return s.with_context("verify on load (" + options.verify_on_load + ") refused " + path);
+  }
   const ModelConfig& c = impl->reader->config();
   impl->max_context = options.max_context;
   if (c.max_position_embeddings > 0) impl->max_context = std::min<int64_t>(impl->max_context, c.max_position_embeddings);
@@ -186,7 +196,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
     impl->streaming = std::move(session).value();
     provider = impl->streaming->provider.get();
   } else {
-    impl->resident = std::make_unique<ResidentExpertProvider>(*impl->reader);
+    impl->resident = std::make_unique<ResidentExpertProvider>(*impl->reader, options.verify_on_load == "fast");
     provider = impl->resident.get();
   }
   if (options.wrap_experts) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string>
 #include <string_view>
 
 #include "format/container_reader.h"
@@ -29,6 +30,10 @@ struct EngineOptions {
   // that wants the logits of every prompt position (run_exclusive) sets the prompt length.
   int64_t plan_logit_rows = 0;
   PrefixCacheOptions prefix_cache;
+  // How much of the file is checked against its checksums before it can change an answer:
+  // "fast" = every resident tensor at open and each expert when first used (resident) or as
+  // it is read (streaming); "full" = every byte at open; "off".
+  std::string verify_on_load = "fast";
   // Load the container's tokenizer (text pieces in TokenEvent, stop strings). Off saves its
   // memory (tens of MB for DeepSeek's) for callers that only want token ids.
   bool load_tokenizer = true;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "interop/hf_checkpoint.h"
+#include "support/nested_json.h"
 
 namespace moestream {
 namespace {
@@ -57,6 +58,20 @@ TEST_CASE("bad config.json values are errors naming the file and key") {
   CHECK_FALSE(parse_model_config_json("{" + base + R"(,"n_routed_experts":6,"n_group":4,"moe_intermediate_size":4,"num_experts_per_tok":1})", "x").ok());
   CHECK_FALSE(parse_model_config_json("{" + base + R"(,"quantization_config":{"quant_method":"gptq"}})", "x").ok());
   CHECK_FALSE(parse_model_config_json("{" + base + R"(,"rope_scaling":5})", "x").ok());
+  // Found by fuzz_hf_checkpoint: huge numbers are errors, not an out-of-range cast.
+  for (const char* huge : {R"(,"first_k_dense_replace":1.3e110})", R"(,"first_k_dense_replace":18446744073709551615})",
+                           R"(,"first_k_dense_replace":-1e300})"}) {
+    CAPTURE(huge);
+    CHECK_FALSE(parse_model_config_json("{" + base + huge + "}", "x").ok());
+  }
+}
+
+TEST_CASE("config.json nested 100,000 levels deep is an error, not a stack overflow") {
+  for (const std::string& deep : {testing::nested_arrays(100000), testing::nested_objects(100000)}) {
+    auto r = parse_model_config_json(deep, "cfg.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("cfg.json nests deeper than") != std::string::npos);
+  }
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "format/container_verifier.h"
+#include "format/embedded_tokenizer.h"
+#include "format/model_config_json.h"
 #include "format/model_tensors.h"
 #include "platform/float_formats.h"
 #include "support/temp_dir.h"
@@ -33,7 +35,42 @@ TEST_CASE("synth tiny has the golden config A shapes and the full tensor set") {
   CHECK(c.vocab_size == 2048);
   CHECK(check_tensor_set(c, **r).ok());
   CHECK((*r)->has_tensor("model.layers.3.eh_proj.weight"));  // MTP
-  CHECK((*r)->tokenizer_json().size() > 1000000);
+  // The built-in tokenizer cut to the 2,048-id vocabulary: text never yields an id >= vocab.
+  auto ids = tokenizer_json_id_limit((*r)->tokenizer_json());
+  REQUIRE(ids.ok());
+  CHECK(*ids == 2048);
+  CHECK((*r)->tokenizer_json().find("<｜User｜>") != std::string::npos);
+}
+
+TEST_CASE("synth --experts gives a router that can choose num_experts_per_tok (as run requires)") {
+  for (int64_t experts : {1, 2, 3, 5, 8, 12, 64}) {
+    CAPTURE(experts);
+    SynthOptions o;
+    o.preset = "tiny";
+    o.experts = experts;
+    auto c = synth_preset_config(o);
+    REQUIRE_MESSAGE(c.ok(), c.status().to_string());
+    CHECK(c->num_experts_per_tok >= 1);
+    CHECK(c->num_experts_per_tok <= c->topk_group * (c->n_routed_experts / c->n_group));
+  }
+}
+
+TEST_CASE("the writer refuses a container run would reject: router top-k, tokenizer beyond the vocabulary") {
+  testing::TempDir dir;
+  SynthOptions o;
+  o.preset = "tiny";
+  auto c = synth_preset_config(o);
+  REQUIRE(c.ok());
+  ModelConfig bad = *c;
+  bad.topk_group = 1;  // 1 group of 4 experts cannot give 8
+  CHECK_FALSE(validate_model_config(bad, "x").ok());
+  CHECK(check_tokenizer_fits(embedded_tokenizer_json(), 2048).code() == ErrorCode::kInvalidArgument);
+  CHECK(check_tokenizer_fits(embedded_tokenizer_json(), 129280).ok());
+  CHECK(check_tokenizer_fits("", 16).ok());
+  auto fitted = embedded_tokenizer_for_vocab(4096);
+  REQUIRE(fitted.ok());
+  CHECK(check_tokenizer_fits(fitted->tokenizer_json, 4096).ok());
+  CHECK_FALSE(embedded_tokenizer_for_vocab(300).ok());
 }
 
 TEST_CASE("synth weights have valid FP8 codes, positive scales, a grouped router bias") {
@@ -46,7 +83,7 @@ TEST_CASE("synth weights have valid FP8 codes, positive scales, a grouped router
   REQUIRE(r.ok());
   const ModelConfig& c = (*r)->config();
   CHECK(c.n_group == 8);
-  CHECK(c.num_experts_per_tok == 8);
+  CHECK(c.num_experts_per_tok == 4);  // topk_group 4 of 8 one-expert groups
   auto w = (*r)->mapped_expert_weights(1, 3);
   REQUIRE(w.ok());
   const auto* codes = static_cast<const uint8_t*>(w->down.data);

@@ -1,48 +1,33 @@
-// libFuzzer: a chat-completions request body, as the server gets it, through the body limits
-// and the request parser against a real engine (the mini model, written once per process).
-// Any bytes must give a request or a clear error; never a crash, a hang or an exception.
+// libFuzzer: what `template --messages / --tools` (and later the server's request bodies) do
+// with untrusted JSON: parse with limits, read messages and tools, render both templates.
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <memory>
-#include <string>
+#include <string_view>
 
-#include <unistd.h>
-
-#include "api/chat_completion.h"
-#include "api/json_body.h"
-#include "format/synthetic_model.h"
-
-namespace {
-
-moestream::Engine& engine() {
-  static std::unique_ptr<moestream::Engine> e = [] {
-    const std::string dir = (std::filesystem::temp_directory_path() / ("moestream-fuzz-" + std::to_string(::getpid()))).string();
-    std::filesystem::create_directories(dir);
-    moestream::SynthOptions o;
-    o.preset = "mini";
-    o.progress = false;
-    if (!moestream::synthesize_container(o, dir + "/mini.mst").ok()) std::abort();
-    moestream::EngineOptions options;
-    options.max_context = 2048;
-    auto opened = moestream::Engine::open(dir + "/mini.mst", options);
-    if (!opened.ok()) std::abort();
-    std::filesystem::remove_all(dir);  // the engine keeps the file mapped
-    return std::move(opened).value();
-  }();
-  return *e;
-}
-
-}  // namespace
+#include "platform/json_limits.h"
+#include "text/chat/chat_message.h"
+#include "text/chat/chat_template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto body = moestream::api::parse_json_body(std::string_view(reinterpret_cast<const char*>(data), size), 1 << 20);
-  if (!body.ok()) return 0;
-  auto request = moestream::api::parse_chat_completion(*body, engine());
-  if (request.ok()) {
-    // A parsed request is usable: its prompt fits the vocabulary and its values their ranges.
-    if (request->request.prompt.empty() || request->request.max_tokens < 1) std::abort();
-    if (!request->request.sampling.check().ok()) std::abort();
+  using moestream::ChatTemplateKind;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto request = moestream::parse_json_with_limits<nlohmann::ordered_json>(text, moestream::json_limits::kChatRequest,
+                                                                           "fuzz request");
+  if (!request.ok()) return 0;
+  nlohmann::ordered_json messages_json = *request, tools_json;
+  if (request->is_object()) {
+    messages_json = request->value("messages", nlohmann::ordered_json());
+    tools_json = request->value("tools", nlohmann::ordered_json());
+  }
+  auto messages = moestream::chat_messages_from_json(messages_json);
+  auto tools = moestream::chat_tools_from_json(tools_json);
+  if (!messages.ok() || !tools.ok()) return 0;
+  for (ChatTemplateKind kind : {ChatTemplateKind::kDeepSeekV3, ChatTemplateKind::kDeepSeekV31}) {
+    for (bool thinking : {false, true}) {
+      moestream::ChatTemplateOptions options;
+      options.thinking = thinking;
+      options.tools = *tools;
+      (void)moestream::render_chat(kind, *messages, options);
+    }
   }
   return 0;
 }

@@ -87,5 +87,32 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < headers.size(); ++i) {
     std::ofstream(dir + "/safetensors/seed" + std::to_string(i), std::ios::binary) << headers[i];
   }
+  // JSON entry points: each target's directory gets inputs of the shape it reads.
+  const std::string config = model_config_to_json(fuzz::micro_config());
+  const std::string index = R"({"metadata":{"total_size":12},"weight_map":{"a":"model-00001-of-00001.safetensors"}})";
+  const std::string chat = R"({"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"},)"
+                           R"({"role":"assistant","content":"","tool_calls":[{"type":"function","function":)"
+                           R"({"name":"f","arguments":"{\"x\": [1, {\"y\": null}]}"}}]},{"role":"tool","content":"42"}],)"
+                           R"("tools":[{"type":"function","function":{"name":"f","description":"d","parameters":)"
+                           R"({"type":"object","properties":{"x":{"type":"array","items":{"type":"integer"}}}}}}]})";
+  const std::string tokenizer = R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},)"
+                                R"("pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"},)"
+                                R"("added_tokens":[{"id":3,"content":"<｜User｜>","special":true}]})";
+  const std::string tokenizer_config = R"({"bos_token":{"content":"<｜begin▁of▁sentence｜>"},"eos_token":"x",)"
+                                       R"("chat_template":[{"name":"default","template":"{{ x }}"}]})";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> seeds = {
+      {"json_limits", {config, chat, tokenizer, R"([1, "a\"[", {"b": [true, null, -1.5e3]}])"}},
+      {"model_config_json", {config}},
+      {"hf_checkpoint", {config + std::string(1, '\0') + index}},
+      {"tokenizer_json", {tokenizer, tokenizer + std::string(1, '\0') + tokenizer_config}},
+      {"model_tokenizer", {tokenizer_config, R"({"chat_template":"{% for m in messages %}{{ m }}{% endfor %}"})"}},
+      {"chat_request", {chat, R"([{"role":"user","content":"hello"}])"}},
+  };
+  for (const auto& [target, texts] : seeds) {
+    std::filesystem::create_directories(dir + "/" + target);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      std::ofstream(dir + "/" + target + "/seed" + std::to_string(i), std::ios::binary) << texts[i];
+    }
+  }
   return 0;
 }

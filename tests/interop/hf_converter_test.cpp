@@ -7,6 +7,7 @@
 
 #include "interop/hf_checkpoint.h"
 #include "support/golden_fixture.h"
+#include "support/nested_json.h"
 
 namespace moestream {
 namespace {
@@ -120,6 +121,20 @@ TEST_CASE("convert reports a bad config.json with its path") {
   CHECK(s.code() == ErrorCode::kInvalidArgument);
   CHECK(s.message().find("config.json") != std::string::npos);
   CHECK(s.message().find("hidden_size") != std::string::npos);
+}
+
+TEST_CASE("a checkpoint whose config.json or index nests 100,000 levels deep is an error, not a crash") {
+  for (const char* name : {"config.json", "model.safetensors.index.json", "tokenizer_config.json"}) {
+    CAPTURE(name);
+    EditableCheckpoint ck("fp8-v3");
+    fs::remove(ck.path + "/" + name);
+    std::ofstream(ck.path + "/" + name) << "{\"weight_map\": " + testing::nested_arrays(100000) + "}";
+    Status s = ck.convert();
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.message().find(name) != std::string::npos);
+    CHECK(s.message().find("nests deeper than") != std::string::npos);
+    CHECK(ck.no_output());
+  }
 }
 
 }  // namespace

@@ -6,9 +6,10 @@ using namespace moestream;
 
 TEST_CASE("format_bytes picks readable units") {
   CHECK(format_bytes(512) == "512 B");
-  CHECK(format_bytes(1500) == "1.5 KB");
-  CHECK(format_bytes(44'040'192) == "44.0 MB");
-  CHECK(format_bytes(3'200'000'000ull) == "3.2 GB");
+  CHECK(format_bytes(1536) == "1.5 KiB");
+  CHECK(format_bytes(44'040'192) == "42.0 MiB");
+  CHECK(format_bytes(uint64_t{3} << 30) == "3.0 GiB");
+  CHECK(format_bytes(~uint64_t{0}) == "16.0 EiB");
 }
 
 TEST_CASE("ProgressBar tolerates overshoot and finishes once") {

@@ -118,7 +118,7 @@ TEST_CASE("convert into a file-size limit fails cleanly, names the tensor, leave
   CHECK_FALSE(fs::exists(dir.file("o.mst.partial")));
 }
 
-TEST_CASE("convert onto a full disk fails with 'no space', names the tensor, leaves nothing") {
+TEST_CASE("convert onto a full disk fails with 'disk full', names the tensor, leaves nothing") {
   // A private mount namespace with an 8 MB tmpfs; needs root (skipped otherwise).
   if (run_shell("unshare -m true").exit_code != 0) {
     MESSAGE("skipped: cannot create a mount namespace here");
@@ -128,7 +128,7 @@ TEST_CASE("convert onto a full disk fails with 'no space', names the tensor, lea
                           std::string(MOESTREAM_CLI_PATH) + " convert --quiet " + golden("fp8-v3") +
                           " $d/o.mst; echo rc=$?; ls -A $d; echo end'");
   CHECK_MESSAGE(r.output.find("rc=1") != std::string::npos, r.output);
-  CHECK(r.output.find("no space") != std::string::npos);
+  CHECK(r.output.find("disk full") != std::string::npos);
   CHECK(r.output.find("model.layers.") != std::string::npos);  // names the tensor / expert
   CHECK_MESSAGE(r.output.find("rc=1\nend") != std::string::npos, r.output);  // the directory is empty
 }
@@ -144,7 +144,7 @@ TEST_CASE("synth writes verifiable containers and HF checkpoints that convert ba
   CHECK(j["config"]["num_hidden_layers"] == 2);
   CHECK(j["config"]["n_routed_experts"] == 8);
   CHECK(j["experts"]["count"] == 16);  // layer 1 and the MTP layer 2
-  CHECK(j["tokenizer"]["tokenizer_json_bytes"] > 1000000);
+  CHECK(j["tokenizer"]["tokenizer_json_bytes"] > 100000);  // the built-in tokenizer cut to 2,048 ids
   r = cli("synth --preset tiny --layers 2 --experts 8 --ue8m0 --format hf --quiet --out " + dir.file("hf"));
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   CHECK_FALSE(fs::exists(dir.file("hf/.synth-tmp.mst")));
@@ -152,6 +152,18 @@ TEST_CASE("synth writes verifiable containers and HF checkpoints that convert ba
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   CHECK(cli("verify --quiet " + dir.file("back.mst")).exit_code == 0);
   CHECK(cli("synth --preset huge --out " + dir.file("x.mst")).exit_code != 0);
+}
+
+TEST_CASE("every container synth writes runs: odd expert counts and a text prompt on tiny") {
+  moestream::testing::TempDir dir;
+  for (const char* experts : {"3", "8"}) {
+    CAPTURE(experts);
+    const std::string model = dir.file(std::string("e") + experts + ".mst");
+    RunResult r = cli(std::string("synth --preset tiny --layers 2 --quiet --experts ") + experts + " --out " + model);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    r = cli("run " + model + " --prompt 'Hello, world' -n 2 --text");
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+  }
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ TEST_CASE("moestream logits writes the golden logits and MTP drafts, prefill and
     CAPTURE(mode);
     const std::string out = dir.file("l.f32"), mtp = dir.file("m.f32");
     REQUIRE(run_command(cat(cli(), " logits ", model, " --tokens \"", tokens, "\" --out ", out,
-                            " --mtp-out ", mtp, mode)) == 0);
+                            " --mtp-out ", mtp, mode, " --force")) == 0);
     const NpyArray ref = read_npy_f32(cat(golden_dir(), "/ref/bf16/logits_p2.npy"));
     const NpyArray ref_mtp = read_npy_f32(cat(golden_dir(), "/ref/bf16/mtp_logits_numpy_f64_p2.npy"));
     CHECK(max_abs_diff(read_f32(out), ref.values) <= 1e-4);

@@ -87,8 +87,8 @@ TEST_CASE("profile records every step truthfully under a budget of a quarter of 
   CliResult o = run_cli(base + " --ram-budget 1M");
   CHECK(o.exit_code != 0);
   std::smatch m;
-  REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex("needs at least ([0-9.]+) MB")), o.output);
-  const uint64_t budget = static_cast<uint64_t>(std::stod(m[1]) * 1e6) + 3'000'000;
+  REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex("needs at least ([0-9.]+) MiB")), o.output);
+  const uint64_t budget = static_cast<uint64_t>(std::stod(m[1]) * 1048576) + 3'000'000;
   const std::string trace_path = dir.file("run.mstrace"), csv_path = dir.file("run.csv");
   o = run_cli(base + " --ram-budget " + std::to_string(budget) + " --trace " + trace_path + " --csv " + csv_path);
   REQUIRE_MESSAGE(o.exit_code == 0, o.output);

@@ -34,8 +34,8 @@ const char* const kTokens = "0 5 9 100 200 7 8 1500 33 2";
 uint64_t minimum_budget(const std::string& model) {
   const Output o = run(cli() + " logits " + model + " --tokens '" + kTokens + "' --out /dev/null --ram-budget 1M");
   std::smatch m;
-  REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex("needs at least ([0-9.]+) MB")), o.output);
-  return static_cast<uint64_t>(std::stod(m[1]) * 1e6);
+  REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex("needs at least ([0-9.]+) MiB")), o.output);
+  return static_cast<uint64_t>(std::stod(m[1]) * 1048576);
 }
 
 }  // namespace
@@ -50,8 +50,8 @@ TEST_CASE("logits --ram-budget under a quarter of the experts: identical bytes, 
   for (const char* mode : {"", " --decode"}) {
     CAPTURE(mode);
     const std::string resident = dir.file("resident.f32"), streamed = dir.file("streamed.f32");
-    REQUIRE(run(cli() + " logits " + model + " --tokens '" + kTokens + "' --out " + resident + mode).exit_code == 0);
-    const Output o = run(cli() + " logits " + model + " --tokens '" + kTokens + "' --out " + streamed + mode + flags);
+    REQUIRE(run(cli() + " logits " + model + " --tokens '" + kTokens + "' --out " + resident + mode + " --force").exit_code == 0);
+    const Output o = run(cli() + " logits " + model + " --tokens '" + kTokens + "' --out " + streamed + mode + flags + " --force");
     REQUIRE_MESSAGE(o.exit_code == 0, o.output);
     CHECK(read_file(resident) == read_file(streamed));
     std::smatch m;

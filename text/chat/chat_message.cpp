@@ -55,58 +55,66 @@ Result<ChatToolCall> tool_call_of(const Json& call, size_t index) {
 }  // namespace
 
 Result<std::vector<ChatMessage>> chat_messages_from_json(const Json& messages) {
-  if (!messages.is_array()) return invalid_argument("messages must be a JSON array");
-  std::vector<ChatMessage> out;
-  for (size_t i = 0; i < messages.size(); ++i) {
-    const Json& m = messages[i];
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
-      return field_error(i, "each message must be an object with a string \"role\"");
-    }
-    ChatMessage msg;
-    msg.role = m["role"].get<std::string>();
-    if (msg.role != "system" && msg.role != "user" && msg.role != "assistant" && msg.role != "tool") {
-      return field_error(i, "unknown role \"" + msg.role + "\" (system, user, assistant or tool)");
-    }
-    MOESTREAM_ASSIGN_OR_RETURN(msg.content, content_of(m, i));
-    if (m.contains("reasoning_content") && m["reasoning_content"].is_string()) {
-      msg.reasoning_content = m["reasoning_content"].get<std::string>();
-    }
-    if (auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
-      if (!calls->is_array()) return field_error(i, "tool_calls must be a list");
-      if (msg.role != "assistant") return field_error(i, "only assistant messages have tool_calls");
-      for (const auto& call : *calls) {
-        MOESTREAM_ASSIGN_OR_RETURN(ChatToolCall c, tool_call_of(call, i));
-        msg.tool_calls.push_back(std::move(c));
+  try {
+    if (!messages.is_array()) return invalid_argument("messages must be a JSON array");
+    std::vector<ChatMessage> out;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const Json& m = messages[i];
+      if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
+        return field_error(i, "each message must be an object with a string \"role\"");
       }
+      ChatMessage msg;
+      msg.role = m["role"].get<std::string>();
+      if (msg.role != "system" && msg.role != "user" && msg.role != "assistant" && msg.role != "tool") {
+        return field_error(i, "unknown role \"" + msg.role + "\" (system, user, assistant or tool)");
+      }
+      MOESTREAM_ASSIGN_OR_RETURN(msg.content, content_of(m, i));
+      if (m.contains("reasoning_content") && m["reasoning_content"].is_string()) {
+        msg.reasoning_content = m["reasoning_content"].get<std::string>();
+      }
+      if (auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
+        if (!calls->is_array()) return field_error(i, "tool_calls must be a list");
+        if (msg.role != "assistant") return field_error(i, "only assistant messages have tool_calls");
+        for (const auto& call : *calls) {
+          MOESTREAM_ASSIGN_OR_RETURN(ChatToolCall c, tool_call_of(call, i));
+          msg.tool_calls.push_back(std::move(c));
+        }
+      }
+      msg.prefix = m.contains("prefix") && m["prefix"].is_boolean() && m["prefix"].get<bool>();
+      if (!msg.content && msg.tool_calls.empty() && msg.role != "assistant") {
+        return field_error(i, "a " + msg.role + " message needs content");
+      }
+      out.push_back(std::move(msg));
     }
-    msg.prefix = m.contains("prefix") && m["prefix"].is_boolean() && m["prefix"].get<bool>();
-    if (!msg.content && msg.tool_calls.empty() && msg.role != "assistant") {
-      return field_error(i, "a " + msg.role + " message needs content");
-    }
-    out.push_back(std::move(msg));
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return invalid_argument(std::string("messages: unexpected value: ") + e.what());
   }
-  return out;
 }
 
 Result<std::vector<ChatToolDefinition>> chat_tools_from_json(const Json& tools) {
-  if (tools.is_null()) return std::vector<ChatToolDefinition>();
-  if (!tools.is_array()) return invalid_argument("tools must be a JSON array");
-  std::vector<ChatToolDefinition> out;
-  for (size_t i = 0; i < tools.size(); ++i) {
-    const Json& t = tools[i];
-    const Json* fn = t.is_object() && t.contains("function") ? &t["function"] : &t;
-    if (!fn->is_object() || !fn->contains("name") || !(*fn)["name"].is_string()) {
-      return invalid_argument("tools[" + std::to_string(i) + "]: needs function.name");
+  try {
+    if (tools.is_null()) return std::vector<ChatToolDefinition>();
+    if (!tools.is_array()) return invalid_argument("tools must be a JSON array");
+    std::vector<ChatToolDefinition> out;
+    for (size_t i = 0; i < tools.size(); ++i) {
+      const Json& t = tools[i];
+      const Json* fn = t.is_object() && t.contains("function") ? &t["function"] : &t;
+      if (!fn->is_object() || !fn->contains("name") || !(*fn)["name"].is_string()) {
+        return invalid_argument("tools[" + std::to_string(i) + "]: needs function.name");
+      }
+      ChatToolDefinition def;
+      def.name = (*fn)["name"].get<std::string>();
+      if (fn->contains("description") && (*fn)["description"].is_string()) {
+        def.description = (*fn)["description"].get<std::string>();
+      }
+      if (fn->contains("parameters")) def.parameters_json = python_json_dumps((*fn)["parameters"]);
+      out.push_back(std::move(def));
     }
-    ChatToolDefinition def;
-    def.name = (*fn)["name"].get<std::string>();
-    if (fn->contains("description") && (*fn)["description"].is_string()) {
-      def.description = (*fn)["description"].get<std::string>();
-    }
-    if (fn->contains("parameters")) def.parameters_json = python_json_dumps((*fn)["parameters"]);
-    out.push_back(std::move(def));
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return invalid_argument(std::string("tools: unexpected value: ") + e.what());
   }
-  return out;
 }
 
 std::string joined_system_prompt(const std::vector<ChatMessage>& messages) {

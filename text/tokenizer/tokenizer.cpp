@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "platform/file.h"
+#include "platform/json_limits.h"
 #include "text/tokenizer/bpe_model.h"
 #include "text/tokenizer/pretokenizer.h"
 #include "text/tokenizer/utf8.h"
@@ -69,55 +70,60 @@ Tokenizer::~Tokenizer() = default;
 
 Result<Tokenizer> Tokenizer::from_json(std::string_view tokenizer_json,
                                        std::string_view tokenizer_config_json) {
-  auto doc = nlohmann::json::parse(tokenizer_json, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return invalid_argument("tokenizer.json is not a valid JSON object");
-  }
-  nlohmann::json config;
-  if (!tokenizer_config_json.empty()) {
-    config = nlohmann::json::parse(tokenizer_config_json, nullptr, false);
-    if (config.is_discarded()) return invalid_argument("tokenizer_config.json is not valid JSON");
-  }
-  MOESTREAM_TRY(check_normalizer(doc.value("normalizer", nlohmann::json())));
-  const auto& decoder = doc.value("decoder", nlohmann::json());
-  if (!decoder.is_null() && decoder.value("type", std::string()) != "ByteLevel") {
-    return unsupported("tokenizer.json: only the ByteLevel decoder is implemented");
-  }
-  auto bpe = BpeModel::from_json(doc.value("model", nlohmann::json()));
-  if (!bpe.ok()) return bpe.status();
-  auto pre = PreTokenizer::from_json(doc.value("pre_tokenizer", nlohmann::json()));
-  if (!pre.ok()) return pre.status();
+  try {
+    auto parsed = parse_json_with_limits(tokenizer_json, json_limits::kTokenizer, "tokenizer.json");
+    if (!parsed.ok()) return parsed.status();
+    if (!parsed->is_object()) return invalid_argument("tokenizer.json is not a JSON object");
+    const nlohmann::json& doc = *parsed;
+    nlohmann::json config;
+    if (!tokenizer_config_json.empty()) {
+      MOESTREAM_ASSIGN_OR_RETURN(config, parse_json_with_limits(tokenizer_config_json, json_limits::kConfig,
+                                                                "tokenizer_config.json"));
+    }
+    MOESTREAM_TRY(check_normalizer(doc.value("normalizer", nlohmann::json())));
+    const auto& decoder = doc.value("decoder", nlohmann::json());
+    if (!decoder.is_null() && decoder.value("type", std::string()) != "ByteLevel") {
+      return unsupported("tokenizer.json: only the ByteLevel decoder is implemented");
+    }
+    auto bpe = BpeModel::from_json(doc.value("model", nlohmann::json()));
+    if (!bpe.ok()) return bpe.status();
+    auto pre = PreTokenizer::from_json(doc.value("pre_tokenizer", nlohmann::json()));
+    if (!pre.ok()) return pre.status();
 
-  Tokenizer tokenizer;
-  tokenizer.impl_ = std::unique_ptr<Impl>(new Impl{std::move(bpe).value(), std::move(pre).value(),
-                                                   {}, {}, {}, {}, {}, 0});
-  Impl& impl = *tokenizer.impl_;
-  impl.id_limit = impl.bpe.id_limit();
-  const auto& added = doc.value("added_tokens", nlohmann::json::array());
-  for (const auto& entry : added) {
-    if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_number_integer() ||
-        !entry.contains("content") || !entry["content"].is_string()) {
-      return invalid_argument("tokenizer.json: malformed added_tokens entry " + entry.dump().substr(0, 200));
+    Tokenizer tokenizer;
+    tokenizer.impl_ = std::unique_ptr<Impl>(new Impl{std::move(bpe).value(), std::move(pre).value(),
+                                                     {}, {}, {}, {}, {}, 0});
+    Impl& impl = *tokenizer.impl_;
+    impl.id_limit = impl.bpe.id_limit();
+    const auto& added = doc.value("added_tokens", nlohmann::json::array());
+    for (const auto& entry : added) {
+      if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_number_integer() ||
+          !entry.contains("content") || !entry["content"].is_string()) {
+        return invalid_argument("tokenizer.json: malformed added_tokens entry " + entry.dump().substr(0, 200));
+      }
+      if (entry.value("lstrip", false) || entry.value("rstrip", false) || entry.value("single_word", false)) {
+        return unsupported("tokenizer.json: added tokens with lstrip/rstrip/single_word are not "
+                           "implemented: " + entry["content"].get<std::string>());
+      }
+      AddedToken token{static_cast<int32_t>(entry["id"].get<int64_t>()),
+                       entry["content"].get<std::string>(), entry.value("special", false)};
+      if (token.id < 0 || token.content.empty()) {
+        return invalid_argument("tokenizer.json: added token with a negative id or empty text");
+      }
+      impl.matcher.add(token.id, token.content);
+      impl.added_by_text[token.content] = token.id;
+      impl.id_limit = std::max(impl.id_limit, token.id + 1);
+      impl.added[token.id] = std::move(token);
     }
-    if (entry.value("lstrip", false) || entry.value("rstrip", false) || entry.value("single_word", false)) {
-      return unsupported("tokenizer.json: added tokens with lstrip/rstrip/single_word are not "
-                         "implemented: " + entry["content"].get<std::string>());
-    }
-    AddedToken token{static_cast<int32_t>(entry["id"].get<int64_t>()),
-                     entry["content"].get<std::string>(), entry.value("special", false)};
-    if (token.id < 0 || token.content.empty()) {
-      return invalid_argument("tokenizer.json: added token with a negative id or empty text");
-    }
-    impl.matcher.add(token.id, token.content);
-    impl.added_by_text[token.content] = token.id;
-    impl.id_limit = std::max(impl.id_limit, token.id + 1);
-    impl.added[token.id] = std::move(token);
+    auto bos_text = config_token(config, "bos_token").value_or(std::string(kDeepSeekBos));
+    auto eos_text = config_token(config, "eos_token").value_or(std::string(kDeepSeekEos));
+    impl.bos = tokenizer.token_id(bos_text);
+    impl.eos = tokenizer.token_id(eos_text);
+    return tokenizer;
+  } catch (const nlohmann::json::exception& e) {
+    // A value of the wrong type deep inside (e.g. "type": [..]): an error, not an abort.
+    return invalid_argument(std::string("tokenizer.json: unexpected value: ") + e.what());
   }
-  auto bos_text = config_token(config, "bos_token").value_or(std::string(kDeepSeekBos));
-  auto eos_text = config_token(config, "eos_token").value_or(std::string(kDeepSeekEos));
-  impl.bos = tokenizer.token_id(bos_text);
-  impl.eos = tokenizer.token_id(eos_text);
-  return tokenizer;
 }
 
 Result<Tokenizer> Tokenizer::from_file(const std::string& path) {

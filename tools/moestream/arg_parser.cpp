@@ -1,5 +1,7 @@
 #include "arg_parser.h"
 
+#include <cassert>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -22,22 +24,70 @@ void ArgParser::positional_list(const std::string& name, std::vector<std::string
 }
 
 void ArgParser::flag(const std::string& name, bool* out, const std::string& help) {
-  options_.push_back({name, Kind::kFlag, out, "", help});
+  add(name, Kind::kFlag, out, "", help);
 }
 
 void ArgParser::option(const std::string& name, std::string* out, const std::string& metavar,
                        const std::string& help) {
-  options_.push_back({name, Kind::kString, out, metavar, help});
+  add(name, Kind::kString, out, metavar, help);
 }
 
 void ArgParser::option(const std::string& name, int64_t* out, const std::string& metavar,
                        const std::string& help) {
-  options_.push_back({name, Kind::kInt, out, metavar, help});
+  add(name, Kind::kInt, out, metavar, help);
 }
 
 void ArgParser::option(const std::string& name, double* out, const std::string& metavar,
                        const std::string& help) {
-  options_.push_back({name, Kind::kDouble, out, metavar, help});
+  add(name, Kind::kDouble, out, metavar, help);
+}
+
+void ArgParser::option(const std::string& name, int64_t* out, const std::string& metavar,
+                       const std::string& help, int64_t min, int64_t max) {
+  Option& o = add(name, Kind::kInt, out, metavar, help);
+  o.has_range = true;
+  o.min = static_cast<double>(min);
+  o.max = static_cast<double>(max);
+}
+
+void ArgParser::option(const std::string& name, double* out, const std::string& metavar,
+                       const std::string& help, double min, double max) {
+  Option& o = add(name, Kind::kDouble, out, metavar, help);
+  o.has_range = true;
+  o.min = min;
+  o.max = max;
+}
+
+ArgParser::Option& ArgParser::add(const std::string& name, Kind kind, void* out, const std::string& metavar,
+                                  const std::string& help) {
+  Option o;
+  o.name = name;
+  o.kind = kind;
+  o.out = out;
+  o.metavar = metavar;
+  o.help = help;
+  options_.push_back(std::move(o));
+  return options_.back();
+}
+
+ArgParser::Option* ArgParser::find(const std::string& name) {
+  for (auto& o : options_) {
+    if (o.name == name) return &o;
+  }
+  return nullptr;
+}
+
+void ArgParser::require(const std::string& name) {
+  Option* o = find(name);
+  assert(o != nullptr && "require() of an undeclared option");
+  if (o != nullptr) o->required = true;
+}
+
+bool ArgParser::given(const std::string& name) const {
+  for (const auto& o : options_) {
+    if (o.name == name) return o.given;
+  }
+  return false;
 }
 
 void ArgParser::print_help() const {
@@ -45,6 +95,9 @@ void ArgParser::print_help() const {
   for (const auto& p : positionals_) {
     std::string n = p.list ? p.name + "..." : p.name;
     usage += p.required ? " " + n : " [" + n + "]";
+  }
+  for (const auto& o : options_) {
+    if (o.required) usage += " " + o.name + (o.metavar.empty() ? "" : " " + o.metavar);
   }
   if (!options_.empty()) usage += " [options]";
   std::printf("%s\n\n%s\n", usage.c_str(), description_.c_str());
@@ -55,7 +108,7 @@ void ArgParser::print_help() const {
   std::printf("\noptions:\n");
   for (const auto& o : options_) {
     std::string left = o.name + (o.metavar.empty() ? "" : " " + o.metavar);
-    std::printf("  %-24s %s\n", left.c_str(), o.help.c_str());
+    std::printf("  %-24s %s%s\n", left.c_str(), o.help.c_str(), o.required ? " (required)" : "");
   }
   std::printf("  %-24s %s\n", "-h, --help", "show this help");
 }
@@ -79,8 +132,12 @@ bool ArgParser::assign(const Option& opt, const std::string& value) {
       char* end = nullptr;
       errno = 0;
       long long v = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || errno != 0) {
-        return fail(opt.name + " expects an integer, got '" + value + "'");
+      if (value.empty() || *end != '\0' || errno != 0 ||
+          (opt.has_range && (static_cast<double>(v) < opt.min || static_cast<double>(v) > opt.max))) {
+        std::string range = opt.has_range ? " from " + std::to_string(static_cast<long long>(opt.min)) + " to " +
+                                                std::to_string(static_cast<long long>(opt.max))
+                                          : "";
+        return fail(opt.name + " takes an integer" + range + ", not '" + value + "'");
       }
       *static_cast<int64_t*>(opt.out) = v;
       return true;
@@ -88,8 +145,14 @@ bool ArgParser::assign(const Option& opt, const std::string& value) {
     case Kind::kDouble: {
       char* end = nullptr;
       double v = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !std::isfinite(v)) {
-        return fail(opt.name + " expects a number, got '" + value + "'");
+      if (value.empty() || *end != '\0' || !std::isfinite(v) || (opt.has_range && (v < opt.min || v > opt.max))) {
+        std::string range;
+        if (opt.has_range) {
+          char buf[96];
+          std::snprintf(buf, sizeof buf, " from %g to %g", opt.min, opt.max);
+          range = buf;
+        }
+        return fail(opt.name + " takes a number" + range + ", not '" + value + "'");
       }
       *static_cast<double*>(opt.out) = v;
       return true;
@@ -120,11 +183,9 @@ bool ArgParser::parse(int argc, char** argv) {
         value = arg.substr(eq + 1);
         has_inline = true;
       }
-      const Option* match = nullptr;
-      for (const auto& o : options_) {
-        if (o.name == name) match = &o;
-      }
+      Option* match = find(name);
       if (match == nullptr) return fail("unknown option " + name);
+      match->given = true;
       if (match->kind == Kind::kFlag) {
         if (has_inline) return fail(name + " takes no value");
         assign(*match, "");
@@ -153,6 +214,9 @@ bool ArgParser::parse(int argc, char** argv) {
     }
   }
   if (next < positional_values.size()) return fail("unexpected argument '" + positional_values[next] + "'");
+  for (const auto& o : options_) {
+    if (o.required && !o.given) return fail(o.name + " " + o.metavar + " is required");
+  }
   return true;
 }
 
@@ -176,6 +240,7 @@ std::optional<std::vector<int32_t>> parse_token_list(const std::string& text) {
 
 std::optional<uint64_t> parse_byte_size(const std::string& text) {
   char* end = nullptr;
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
   double v = std::strtod(text.c_str(), &end);
   if (end == text.c_str() || v < 0 || !std::isfinite(v)) return std::nullopt;
   std::string suffix(end);
@@ -187,7 +252,9 @@ std::optional<uint64_t> parse_byte_size(const std::string& text) {
   else if (suffix == "G" || suffix == "GB" || suffix == "GIB") mult = 1024.0 * 1024 * 1024;
   else if (suffix == "T" || suffix == "TB" || suffix == "TIB") mult = 1024.0 * 1024 * 1024 * 1024;
   else return std::nullopt;
-  return static_cast<uint64_t>(v * mult);
+  const double bytes = v * mult;
+  if (bytes >= 18446744073709551616.0) return std::nullopt;  // 2^64: 1e30 is not a size
+  return static_cast<uint64_t>(bytes);
 }
 
 }  // namespace moestream::cli

@@ -25,6 +25,18 @@ class ArgParser {
               const std::string& help);
   void option(const std::string& name, double* out, const std::string& metavar,
               const std::string& help);
+  // The same with the accepted range checked at parse time: a value outside [min, max] is a
+  // usage error naming the flag and the range.
+  void option(const std::string& name, int64_t* out, const std::string& metavar,
+              const std::string& help, int64_t min, int64_t max);
+  void option(const std::string& name, double* out, const std::string& metavar,
+              const std::string& help, double min, double max);
+  // Marks an option declared above as required: shown in the usage line and as "(required)"
+  // in the help, and its absence is a usage error.
+  void require(const std::string& name);
+
+  // Whether the option appeared on the command line (even with an empty value).
+  bool given(const std::string& name) const;
 
   // Returns true when the command should run. Otherwise exit_code() is 0 (--help was
   // printed) or 2 (a usage error was printed to stderr).
@@ -36,10 +48,14 @@ class ArgParser {
   enum class Kind { kFlag, kString, kInt, kDouble };
   struct Option {
     std::string name;
-    Kind kind;
-    void* out;
+    Kind kind = Kind::kFlag;
+    void* out = nullptr;
     std::string metavar;
     std::string help;
+    bool has_range = false;
+    double min = 0, max = 0;
+    bool required = false;
+    bool given = false;
   };
   struct Positional {
     std::string name;
@@ -50,6 +66,8 @@ class ArgParser {
   };
   bool fail(const std::string& message);
   bool assign(const Option& opt, const std::string& value);
+  Option* find(const std::string& name);
+  Option& add(const std::string& name, Kind kind, void* out, const std::string& metavar, const std::string& help);
 
   std::string command_;
   std::string description_;

@@ -76,7 +76,7 @@ int run_batch(int argc, char** argv) {
     std::fprintf(stderr, "moestream batch: --input and --output are required (see --help)\n");
     return 2;
   }
-  auto options = engine_flags.to_options();
+  auto options = engine_flags.to_options(args);
   if (!options.ok()) {
     std::fprintf(stderr, "moestream batch: %s\n", options.status().message().c_str());
     return 2;

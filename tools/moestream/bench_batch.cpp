@@ -63,7 +63,7 @@ int run_bench_batch(int argc, char** argv) {
   for (int64_t s : sizes) largest = std::max(largest, s);
   engine_flags.parallel = largest;
   engine_flags.max_context = prompt_tokens + new_tokens + 1;
-  auto options = engine_flags.to_options();
+  auto options = engine_flags.to_options(args);
   if (!options.ok()) {
     std::fprintf(stderr, "moestream bench batch: %s\n", options.status().message().c_str());
     return 2;

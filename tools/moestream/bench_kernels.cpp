@@ -239,23 +239,28 @@ int run_bench_kernels(int argc, char** argv) {
   Options o;
   int64_t threads = 0;
   std::string only = "all";
-  args.option("--threads", &threads, "N", "kernel threads (default 0 = all cores)");
-  args.option("--seconds", &o.seconds, "S", "time per measurement (default 0.3)");
-  args.option("--repeat", &o.repeat, "N", "measurements per figure, median reported (default 3)");
-  args.option("--batch", &o.batch, "N", "tokens for the GEMM rows (default 32)");
-  args.option("--few", &o.few, "N", "tokens for the few-token rows: GEMV tiles, weights streamed once (default 4)");
-  args.option("--triad-mb", &o.triad_mb, "MB", "size of each triad array (default: the last-level cache, at least 256)");
-  args.option("--rotate-mb", &o.rotate_mb, "MB", "weight copies rotated per shape (default: twice the last-level cache, at least 256)");
+  args.option("--threads", &threads, "N", "kernel threads (default 0 = all cores)", 0, 1024);
+  args.option("--seconds", &o.seconds, "S", "time per measurement (default 0.3)", 0.001, 3600);
+  args.option("--repeat", &o.repeat, "N", "measurements per figure, median reported (default 3)", 1, 1000);
+  args.option("--batch", &o.batch, "N", "tokens for the GEMM rows (default 32)", 1, 4096);
+  args.option("--few", &o.few, "N", "tokens for the few-token rows: GEMV tiles, weights streamed once (default 4)", 1, 4096);
+  args.option("--triad-mb", &o.triad_mb, "MiB", "size of each triad array (default 0: the last-level cache, at least 256)", 0,
+              1 << 20);
+  args.option("--rotate-mb", &o.rotate_mb, "MiB",
+              "weight copies rotated per shape (default 0: twice the last-level cache, at least 256)", 0, 1 << 20);
   args.option("--shapes", &only, "expert|attn|all|NAME", "which weight shapes, or one by name, e.g. kv_a_proj (default all)");
-  args.option("--prefill", &o.prefill, "N", "prompt tokens for the small model (default 64)");
-  args.option("--decode", &o.decode, "N", "decode steps for the small model (default 16)");
+  args.option("--prefill", &o.prefill, "N", "prompt tokens for the small model (default 64)", 1, 65536);
+  args.option("--decode", &o.decode, "N", "decode steps for the small model (default 16)", 1, 65536);
   args.flag("--reference", &o.reference, "also time the scalar reference kernels (slow)");
   args.flag("--no-model", &o.skip_model, "skip the synthetic small model");
   if (!args.parse(argc, argv)) return args.exit_code();
-  if (threads < 0 || o.repeat < 1 || o.batch < 1 || o.few < 1 || o.seconds <= 0 || o.triad_mb < 0 || (o.triad_mb > 0 && o.triad_mb < 8) ||
-      o.prefill < 1 || o.decode < 1 || o.rotate_mb < 0) {
-    return report_error(invalid_argument("need --threads >= 0, --repeat >= 1, --batch >= 1, --few >= 1, --seconds > 0, --triad-mb >= 8 "
-                                         "(or 0 for the default), --prefill/--decode >= 1, --rotate-mb >= 0"));
+  if (o.triad_mb > 0 && o.triad_mb < 8) return usage_error("bench kernels", "--triad-mb takes 0 (default) or 8 and more");
+  bool known_shape = only == "all" || only == "expert" || only == "attn";
+  for (const Shape& s : kShapes) known_shape = known_shape || std::string(s.name).find(only) != std::string::npos;
+  if (!known_shape || only.empty()) {
+    std::string names;
+    for (const Shape& s : kShapes) names += std::string(names.empty() ? "" : ", ") + s.name;
+    return usage_error("bench kernels", "--shapes takes expert, attn, all or a shape name (" + names + "), not '" + only + "'");
   }
   // Buffers larger than the last-level cache, so every figure is a DRAM figure (a 480 MB L3
   // held a 256 MB rotation partly in cache).

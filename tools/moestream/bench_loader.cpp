@@ -1,5 +1,6 @@
 // `moestream bench loader MODEL.mst`: the expert loader against fio on the same file.
-// Drops the page cache when permitted, runs fio (random O_DIRECT reads of the expert region
+// With --drop-caches (opt-in: it affects every process on the machine), first syncs and drops
+// the whole page cache when permitted; then runs fio (random O_DIRECT reads of the expert region
 // with io_uring at the same request size and queue depth), then the loader reading random
 // whole expert blobs in requests of that size at that depth, and prints both bandwidths and
 // their ratio. --throttle-mbps simulates a slow device in the loader's read path (fio is then
@@ -150,22 +151,34 @@ int run_bench_loader(int argc, char** argv) {
   std::string model_path, request_text = "blob", backend = "auto", pattern = "extents";
   int64_t depth = kDefaultQueueDepth, seed = 1;
   double seconds = 5, throttle_mbps = 0;
-  bool sweep = false, no_fio = false, no_verify = false, keep_cache = false;
+  bool sweep = false, no_fio = false, no_verify = false, drop_caches = false, keep_cache = false;
   args.positional("MODEL.mst", &model_path, "the model container");
   args.option("--request-size", &request_text, "SIZE", "bytes per read request (default 'blob' = whole blob)");
-  args.option("--queue-depth", &depth, "N", "reads in flight (default 8)");
-  args.option("--seconds", &seconds, "S", "duration of each measurement (default 5)");
-  args.option("--throttle-mbps", &throttle_mbps, "MB/s", "simulate a device this slow in the loader (skips fio)");
+  args.option("--queue-depth", &depth, "N", "reads in flight (default 8)", 1, 4096);
+  args.option("--seconds", &seconds, "S", "duration of each measurement (default 5)", 0.01, 3600);
+  args.option("--throttle-mbps", &throttle_mbps, "MB/s",
+              "simulate a device this slow in the loader, in 10^6 bytes/s (skips fio; 0 = off)", 0, 1e7);
   args.option("--io-backend", &backend, "auto|pread", "loader read path (default auto = io_uring)");
-  args.option("--seed", &seed, "N", "random expert order");
+  args.option("--seed", &seed, "N", "random expert order", 0, INT64_MAX);
   args.option("--fio-pattern", &pattern, "extents|random",
               "fio reads random blob-sized extents in request-size pieces like the loader (default), or "
               "every request at a random offset");
   args.flag("--sweep", &sweep, "try 256K, 512K, 1M and whole blobs at QD 8, 32 and 64");
   args.flag("--no-fio", &no_fio, "measure the loader only");
   args.flag("--no-verify", &no_verify, "skip the xxh3 check of each blob");
-  args.flag("--keep-page-cache", &keep_cache, "do not drop the page cache first");
+  args.flag("--drop-caches", &drop_caches,
+            "first sync and drop the WHOLE machine's page cache (echo 3 > /proc/sys/vm/drop_caches; needs "
+            "root; slows every other process until its files are read again). Off by default: the "
+            "reads use O_DIRECT and bypass the page cache anyway");
+  args.flag("--keep-page-cache", &keep_cache, "(the default now; kept for old scripts)");
   if (!args.parse(argc, argv)) return args.exit_code();
+  if (backend != "auto" && backend != "pread") {
+    return usage_error("bench loader", "--io-backend takes auto or pread, not '" + backend + "'");
+  }
+  if (pattern != "extents" && pattern != "random") {
+    return usage_error("bench loader", "--fio-pattern takes extents or random, not '" + pattern + "'");
+  }
+  if (drop_caches && keep_cache) return usage_error("bench loader", "--drop-caches and --keep-page-cache contradict");
   auto opened = ContainerReader::open(model_path);
   if (!opened.ok()) return report_error(opened.status());
   const ContainerReader& reader = **opened;
@@ -183,9 +196,6 @@ int run_bench_loader(int argc, char** argv) {
     }
   }
   if (blobs.empty()) return report_error(invalid_argument(model_path + " has no routed experts"));
-  if (pattern != "extents" && pattern != "random") {
-    return report_error(invalid_argument("--fio-pattern must be extents or random"));
-  }
   const uint64_t whole_blob = align_up(blobs.front().padded_size, kPageSize);
   std::vector<uint64_t> sizes;
   std::vector<int64_t> depths;
@@ -195,7 +205,8 @@ int run_bench_loader(int argc, char** argv) {
   } else {
     auto r = request_text == "blob" ? std::optional<uint64_t>(whole_blob) : parse_byte_size(request_text);
     if (!r || *r == 0 || *r % kPageSize != 0 || *r > (1u << 30)) {
-      return report_error(invalid_argument("--request-size must be a multiple of 4K (or 'blob')"));
+      return usage_error("bench loader", "--request-size takes 'blob' or a multiple of 4K up to 1G, not '" +
+                                             request_text + "'");
     }
     sizes = {*r};
     depths = {depth};
@@ -204,7 +215,7 @@ int run_bench_loader(int argc, char** argv) {
               format_bytes(raw_total).c_str(), format_bytes(stored_total).c_str(),
               blobs.front().compression == BlobCompression::kZstd ? "zstd" : "uncompressed",
               format_bytes(region_end - region_begin).c_str());
-  std::printf("%s\n", keep_cache ? "page cache kept (--keep-page-cache)" : drop_page_cache().c_str());
+  std::printf("%s\n", drop_caches ? drop_page_cache().c_str() : "page cache kept (--drop-caches drops it first)");
   const bool use_fio = !no_fio && throttle_mbps <= 0;
   if (throttle_mbps > 0) std::printf("simulated device: token bucket at %.0f MB/s in the loader's read path\n", throttle_mbps);
   std::printf("%-10s %4s %12s %12s %12s %7s\n", "request", "QD", "fio MB/s", "loader MB/s", "deliv. MB/s", "ratio");

@@ -69,7 +69,7 @@ int run_bench_serve(int argc, char** argv) {
   }
   engine_flags.parallel = *std::max_element(sizes.begin(), sizes.end());
   engine_flags.max_context = prompt_tokens + new_tokens + 64;
-  auto options = engine_flags.to_options();
+  auto options = engine_flags.to_options(args);
   if (!options.ok()) {
     std::fprintf(stderr, "moestream bench serve: %s\n", options.status().message().c_str());
     return 2;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "arg_parser.h"
+#include "cli_common.h"
 #include "command_registry.h"
 #include "profiling/cachesim/json_report.h"
 #include "profiling/cachesim/svg_plot.h"
@@ -69,7 +70,7 @@ int run_cachesim(int argc, char** argv) {
   std::string expert_bytes_text, svg_path;
   double train_fraction = 0.5, half_life = 32;
   int64_t num_experts = 0;
-  bool json = false, quiet = false, per_layer = false;
+  bool json = false, quiet = false, per_layer = false, force = false;
   args.positional_list("TRACE", &traces, ".mstrace files or routing CSV files, replayed in order");
   args.option("--sizes", &sizes_text, "C,C,...",
               "experts cached per layer (default: k and N x 1/8, 3/16, 1/4, 3/8, 1/2, 3/4)");
@@ -91,6 +92,7 @@ int run_cachesim(int argc, char** argv) {
   args.flag("--per-layer", &per_layer, "add a per-layer hit-rate table (first policy)");
   args.option("--svg", &svg_path, "FILE", "write a plot of hit rate against cache size");
   args.flag("--quiet", &quiet, "no progress on stderr");
+  args.flag("--force", &force, "replace --svg if it exists");
   if (!args.parse(argc, argv)) return args.exit_code();
 
   auto usage = [](const std::string& message) {
@@ -103,14 +105,14 @@ int run_cachesim(int argc, char** argv) {
   config.policies.clear();
   for (const auto& name : split_list(policies_text)) {
     auto p = parse_policy(name);
-    if (!p) return usage("unknown policy '" + name + "' (lru, lfu, lfu-decay, arc, static, static-oracle, opt, opt-admit)");
+    if (!p) return usage("--policies: unknown policy '" + name + "' (lru, lfu, lfu-decay, arc, static, static-oracle, opt, opt-admit)");
     config.policies.push_back(*p);
   }
   if (config.policies.empty()) return usage("--policies is empty");
   config.prefetch.clear();
   for (const auto& name : split_list(prefetch_text)) {
     auto p = parse_prefetch(name);
-    if (!p) return usage("unknown prefetch model '" + name + "' (oracle, cooccurrence, pregate, none)");
+    if (!p) return usage("--prefetch: unknown prefetch model '" + name + "' (oracle, cooccurrence, pregate, none)");
     if (*p != PrefetchKind::kNone) config.prefetch.push_back(*p);
   }
   auto base_policy = parse_policy(base);
@@ -125,6 +127,12 @@ int run_cachesim(int argc, char** argv) {
   if (half_life <= 0) return usage("--lfu-half-life must be positive");
   config.lfu_half_life_tokens = half_life;
   if (num_experts < 0 || num_experts > 65535) return usage("--experts must be in 1..65535");
+  if (!svg_path.empty()) {
+    if (Status s = check_output_path(svg_path, "--svg", OutputKind::kFile, force, traces); !s.ok()) {
+      std::fprintf(stderr, "moestream cachesim: %s\n", s.to_string().c_str());
+      return 1;
+    }
+  }
 
   RoutingCsvOptions csv;
   csv.num_experts = static_cast<uint32_t>(num_experts);

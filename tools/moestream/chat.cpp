@@ -102,7 +102,7 @@ int run_chat(int argc, char** argv) {
     std::fprintf(stderr, "moestream chat: --max-tokens must be >= 1\n");
     return 2;
   }
-  auto options = engine_flags.to_options();
+  auto options = engine_flags.to_options(args);
   if (!options.ok()) {
     std::fprintf(stderr, "moestream chat: %s\n", options.status().message().c_str());
     return 2;

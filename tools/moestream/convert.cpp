@@ -13,7 +13,7 @@ namespace {
 
 int run_convert(int argc, char** argv) {
   std::string hf_dir, out, compress;
-  bool quiet = false;
+  bool quiet = false, force = false;
   ArgParser args("convert",
                  "Convert a Hugging Face DeepSeek-V3 / V3.1 checkpoint (config.json, sharded "
                  "safetensors; FP8, UE8M0 or BF16) into one .mst container. Writes OUT.partial "
@@ -23,9 +23,11 @@ int run_convert(int argc, char** argv) {
   args.option("--compress", &compress, "none|zstd[:LEVEL]",
               "zstd-compress each expert blob (pays only on slow storage; default none)");
   args.flag("--quiet", &quiet, "no progress bar");
+  args.flag("--force", &force, "replace OUT if it exists (never a file of HF_DIR)");
   if (!args.parse(argc, argv)) return args.exit_code();
   auto writer_options = parse_compression(compress);
-  if (!writer_options.ok()) return report_error(writer_options.status());
+  if (!writer_options.ok()) return usage_error("convert", writer_options.status());
+  if (Status s = check_output_path(out, "OUT", OutputKind::kFile, force, {hf_dir}); !s.ok()) return report_error(s);
   ConvertOptions options;
   options.writer = *writer_options;
   options.progress = !quiet;

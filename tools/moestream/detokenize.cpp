@@ -17,6 +17,7 @@ int run_detokenize(int argc, char** argv) {
   bool skip_special = false;
   args.positional("MODEL", &model, "a .mst model or a tokenizer.json file");
   args.option("--tokens", &tokens, "IDS", "token ids separated by spaces or commas");
+  args.require("--tokens");
   args.flag("--skip-special", &skip_special,
             "leave out special tokens such as <｜begin▁of▁sentence｜> and <｜end▁of▁sentence｜>");
   if (!args.parse(argc, argv)) return args.exit_code();

@@ -21,8 +21,10 @@ void EngineFlags::add_to(ArgParser& args) {
   kernels.add_to(args);
 }
 
-Result<EngineOptions> EngineFlags::to_options() const {
+Result<EngineOptions> EngineFlags::to_options(const ArgParser& args) const {
+  MOESTREAM_TRY(streaming.validate(args));
   EngineOptions o;
+  o.verify_on_load = streaming.verify_on_load;
   if (streaming.enabled()) {
     MOESTREAM_ASSIGN_OR_RETURN(StreamingOptions s, streaming.to_options());
     o.streaming = std::move(s);

@@ -28,7 +28,8 @@ struct EngineFlags {
   std::string prefix_cache_ram = "256M";
 
   void add_to(ArgParser& args);
-  Result<EngineOptions> to_options() const;  // validates every value, naming the flag
+  // Validates every value (naming the flag; a usage error) and builds the engine's options.
+  Result<EngineOptions> to_options(const ArgParser& args) const;
 };
 
 }  // namespace moestream::cli

@@ -9,6 +9,7 @@
 #include "format/blob_load_benchmark.h"
 #include "format/container_layout.h"
 #include "format/moestream_generated.h"
+#include "platform/json_limits.h"
 #include "platform/progress_bar.h"
 
 namespace moestream::cli {
@@ -27,8 +28,8 @@ nlohmann::json inspect_json(const ContainerReader& r, bool with_tensors) {
   j["file_size"] = r.file().size();
   j["format_version"] = std::to_string(p.major_version) + "." + std::to_string(p.minor_version);
   j["header"] = {{"offset", p.header_offset}, {"size", p.header_size}};
-  json cfg = json::parse(r.config_json(), nullptr, false);
-  j["config"] = cfg.is_discarded() ? json(std::string(r.config_json())) : cfg;
+  auto cfg = parse_json_with_limits(r.config_json(), json_limits::kConfig, "config.json");
+  j["config"] = cfg.ok() ? *cfg : json(std::string(r.config_json()));
   uint64_t tensor_bytes = 0;
   json tensors = json::array();
   for (const fb::Tensor* t : *h.tensors()) {
@@ -126,7 +127,7 @@ int run_inspect(int argc, char** argv) {
   int64_t measure_load = 0;
   args.option("--measure-load", &measure_load, "N",
               "read (O_DIRECT) and decompress N expert blobs; print bandwidths and the storage "
-              "speed below which zstd blobs load faster");
+              "speed below which zstd blobs load faster", 0, 1000000);
   if (!args.parse(argc, argv)) return args.exit_code();
   auto reader = ContainerReader::open(file);
   if (!reader.ok()) return report_error(reader.status());

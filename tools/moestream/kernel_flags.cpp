@@ -5,7 +5,7 @@
 namespace moestream::cli {
 
 void KernelFlags::add_to(ArgParser& args) {
-  args.option("--threads", &threads, "N", "threads for the matrix kernels (default 0 = all cores)");
+  args.option("--threads", &threads, "N", "threads for the matrix kernels (default 0 = all cores)", 0, 1024);
 }
 
 Status KernelFlags::apply() const {

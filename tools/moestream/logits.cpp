@@ -4,7 +4,9 @@
 // row t pairs token t+1 (for the last row the argmax of the main logits) with the main
 // model's hidden state at t.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <vector>
 
 #include "arg_parser.h"
@@ -15,17 +17,26 @@
 #include "runtime/model.h"
 #include "kernel_flags.h"
 #include "platform/clock.h"
+#include "platform/file.h"
 
 namespace moestream::cli {
 namespace {
 
+// PATH.partial, renamed when complete: a full disk or a signal leaves no half-written file.
+// A device or FIFO (/dev/null, a pipe) is written in place.
 Status write_f32(const std::string& path, const std::vector<float>& values) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return errno_status(errno, "cannot create " + path);
-  const size_t n = std::fwrite(values.data(), sizeof(float), values.size(), f);
-  const bool closed = std::fclose(f) == 0;
-  if (n != values.size() || !closed) return io_error("cannot write " + path);
-  return ok_status();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) return errno_status(errno, "cannot open " + path);
+    const size_t n = std::fwrite(values.data(), sizeof(float), values.size(), f);
+    const int err = errno;
+    if (std::fclose(f) != 0 || n != values.size()) return errno_status(err ? err : EIO, "cannot write " + path);
+    return ok_status();
+  }
+  MOESTREAM_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::create(path));
+  MOESTREAM_TRY(file.write(values.data(), values.size() * sizeof(float)));
+  return file.commit();
 }
 
 int32_t argmax(const float* row, int64_t n) {
@@ -36,24 +47,25 @@ int run_logits(int argc, char** argv) {
   ArgParser args("logits", "Run the forward pass over a token list and write the logits of every "
                            "position as raw little-endian float32 [T, vocab].");
   std::string model_path, tokens_text, out_path, mtp_out, attention = "absorbed", kv = "f32";
-  bool decode = false;
+  bool decode = false, force = false;
   args.positional("MODEL.mst", &model_path, "the model container");
   args.option("--tokens", &tokens_text, "\"0 309 ...\"", "token ids (BOS included if wanted)");
   args.option("--out", &out_path, "F.f32", "where to write the logits");
+  args.require("--tokens");
+  args.require("--out");
   args.flag("--decode", &decode, "feed one token per step through the KV cache (default: one prefill)");
   args.option("--mtp-out", &mtp_out, "M.f32", "also write the MTP draft logits [T, vocab]");
   args.option("--attention", &attention, "absorbed|expanded", "MLA form for prefill (default absorbed)");
   args.option("--kv-cache", &kv, "f32|bf16", "KV cache precision (default f32)");
+  args.flag("--force", &force, "replace --out / --mtp-out if they exist");
   StreamingFlags streaming;
   streaming.add_to(args);
   KernelFlags kernel_flags;
   kernel_flags.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
-  if (Status s = kernel_flags.apply(); !s.ok()) return report_error(s);
-  if (tokens_text.empty() || out_path.empty()) {
-    std::fprintf(stderr, "moestream logits: --tokens and --out are required\n");
-    return 2;
-  }
+  if (Status s = kernel_flags.apply(); !s.ok()) return usage_error("logits", s);
+  if (Status s = streaming.validate(args); !s.ok()) return usage_error("logits", s);
+  if (tokens_text.empty() || out_path.empty()) return usage_error("logits", "--tokens and --out are required");
   auto tokens = parse_token_list(tokens_text);
   if (!tokens || tokens->empty()) {
     std::fprintf(stderr, "moestream logits: --tokens must be a non-empty list of ids, got '%s'\n",
@@ -61,10 +73,21 @@ int run_logits(int argc, char** argv) {
     return 2;
   }
   if (attention != "absorbed" && attention != "expanded") {
-    return report_error(invalid_argument("--attention must be absorbed or expanded"));
+    return usage_error("logits", "--attention takes absorbed or expanded, not '" + attention + "'");
   }
   auto precision = parse_kv_cache_precision(kv);
-  if (!precision.ok()) return report_error(precision.status());
+  if (!precision.ok()) return usage_error("logits", precision.status());
+  if (Status s = check_output_path(out_path, "--out", OutputKind::kFile, force, {model_path}); !s.ok()) {
+    return report_error(s);
+  }
+  if (!mtp_out.empty()) {
+    if (Status s = check_output_path(mtp_out, "--mtp-out", OutputKind::kFile, force, {model_path}); !s.ok()) {
+      return report_error(s);
+    }
+    if (std::filesystem::absolute(mtp_out) == std::filesystem::absolute(out_path)) {
+      return usage_error("logits", "--out and --mtp-out name the same file");
+    }
+  }
 
   const Stopwatch watch;
   EngineOptions options;
@@ -82,6 +105,7 @@ int run_logits(int argc, char** argv) {
   options.prefix_cache.ram_bytes = 0;
   options.load_tokenizer = false;
   options.log = log_to_stderr;
+  options.verify_on_load = streaming.verify_on_load;
   auto engine = Engine::open(model_path, options);
   if (!engine.ok()) return report_error(engine.status());
   // The forward pass itself, on the engine's model between steps (no request runs).

@@ -34,7 +34,7 @@ namespace {
 
 // Non-empty lines of the prompt file, each one prompt.
 Result<std::vector<std::string>> read_prompts(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path == "-" ? "/dev/stdin" : path);
   if (!in) return io_error(path + ": cannot open the prompt file");
   std::vector<std::string> prompts;
   std::string line;
@@ -82,30 +82,41 @@ int run_profile(int argc, char** argv) {
                             "and load latency into an .mstrace trace (replay it with `moestream cachesim`).");
   std::string model_path, prompt_file, trace_path = "profile.mstrace", csv_path, kv = "f32";
   int64_t max_tokens = 32;
-  bool ignore_eos = false, quiet = false, token_ids = false;
+  bool ignore_eos = false, quiet = false, token_ids = false, force = false;
   args.positional("MODEL.mst", &model_path, "the model container");
-  args.option("--prompt-file", &prompt_file, "FILE", "text prompts, one per line (each is one sequence)");
+  args.option("--prompt-file", &prompt_file, "FILE", "text prompts, one per line (each is one sequence; '-' = stdin)");
+  args.require("--prompt-file");
   args.flag("--token-ids", &token_ids, "each prompt line is a list of token ids (\"0 309 ...\"), not text");
   args.option("--trace", &trace_path, "OUT.mstrace", "where the trace goes (default profile.mstrace)");
   args.option("--csv", &csv_path, "OUT.csv", "also export the trace as CSV (as `trace csv`)");
-  args.option("-n", &max_tokens, "N", "tokens to generate after each prompt, greedy (default 32)");
+  args.option("-n", &max_tokens, "N", "tokens to generate after each prompt, greedy (default 32)", 0, kMaxGenerateTokens);
   args.option("--kv-cache", &kv, "f32|bf16", "KV cache precision (default f32)");
   args.flag("--ignore-eos", &ignore_eos, "keep generating after the end-of-sentence token");
   args.flag("--quiet", &quiet, "no progress bar");
+  args.flag("--force", &force, "replace --trace / --csv if they exist");
   StreamingFlags streaming;
   streaming.add_to(args);
   KernelFlags kernel_flags;
   kernel_flags.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
-  if (Status s = kernel_flags.apply(); !s.ok()) return report_error(s);
-  if (prompt_file.empty()) return report_error(invalid_argument("profile needs --prompt-file FILE (one prompt per line)"));
+  if (Status s = kernel_flags.apply(); !s.ok()) return usage_error("profile", s);
+  if (Status s = streaming.validate(args); !s.ok()) return usage_error("profile", s);
+  if (prompt_file.empty()) return usage_error("profile", "--prompt-file FILE is required (one prompt per line)");
   if (!streaming.enabled()) {
-    return report_error(invalid_argument("profile needs --ram-budget SIZE: it measures the expert cache that "
-                                         "streaming mode uses (e.g. --ram-budget 16G)"));
+    return usage_error("profile", "--ram-budget SIZE is required: profile measures the expert cache that "
+                                  "streaming mode uses (e.g. --ram-budget 16G)");
   }
-  if (max_tokens < 0) return report_error(invalid_argument("-n must be >= 0"));
   auto precision = parse_kv_cache_precision(kv);
-  if (!precision.ok()) return report_error(precision.status());
+  if (!precision.ok()) return usage_error("profile", precision.status());
+  for (const auto& [flag, path] : {std::pair<std::string, std::string>{"--trace", trace_path}, {"--csv", csv_path}}) {
+    if (path.empty() && flag == "--csv") continue;
+    if (Status s = check_output_path(path, flag, OutputKind::kFile, force, {model_path, prompt_file}); !s.ok()) {
+      return report_error(s);
+    }
+  }
+  if (!csv_path.empty() && std::filesystem::absolute(csv_path) == std::filesystem::absolute(trace_path)) {
+    return usage_error("profile", "--csv and --trace name the same file");
+  }
   auto prompt_texts = read_prompts(prompt_file);
   if (!prompt_texts.ok()) return report_error(prompt_texts.status());
   std::optional<ModelTokenizer> tokenizer;
@@ -134,6 +145,9 @@ int run_profile(int argc, char** argv) {
     longest = std::max<int64_t>(longest, static_cast<int64_t>(prompts.back().size()));
     planned_tokens += prompts.back().size() + static_cast<uint64_t>(max_tokens);
   }
+  if (Status s = check_context_fits(model_path, longest, max_tokens); !s.ok()) {
+    return s.code() == ErrorCode::kInvalidArgument ? usage_error("profile", s) : report_error(s);
+  }
 
   // The engine in streaming mode, with the recorder between the model and the expert cache.
   auto streaming_options = streaming.to_options();
@@ -148,6 +162,7 @@ int run_profile(int argc, char** argv) {
   options.plan_logit_rows = longest;  // the whole prompt in one step, as before
   options.prefix_cache.ram_bytes = 0;
   options.load_tokenizer = false;
+  options.verify_on_load = streaming.verify_on_load;
   options.log = log_to_stderr;
   std::optional<trace::TraceHeader> header;
   std::unique_ptr<ProfileRecorder> recorder;  // outlives the engine

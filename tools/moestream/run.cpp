@@ -2,6 +2,7 @@
 // then generate up to n tokens one decode step at a time and print their ids (and, with
 // --text, the decoded text). --prompt TEXT tokenizes a text prompt (BOS prepended) with the
 // container's tokenizer instead of --tokens.
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -22,21 +23,23 @@ namespace {
 int run_generate(int argc, char** argv) {
   ArgParser args("run", "Generate tokens after a prompt of token ids with the exact CPU forward "
                         "pass and print the generated ids.");
-  std::string model_path, tokens_text, prompt_text, kv = "f32";
+  std::string model_path, tokens_text, prompt_text, prompt_file, kv = "f32";
   int64_t max_tokens = 32, top_k = 0, seed = 0;
   double temperature = 0.0, top_p = 1.0, min_p = 0.0, repetition_penalty = 1.0;
   bool ignore_eos = false, show_text = false;
   args.positional("MODEL.mst", &model_path, "the model container");
   args.option("--tokens", &tokens_text, "\"0 309 ...\"", "prompt token ids");
-  args.option("--prompt", &prompt_text, "TEXT", "a text prompt instead of --tokens (BOS added)");
+  args.option("--prompt", &prompt_text, "TEXT", "a text prompt instead of --tokens (BOS added; '-' = stdin)");
+  args.option("--prompt-file", &prompt_file, "FILE", "read the text prompt from FILE ('-' = stdin)");
   args.flag("--text", &show_text, "also print the generated text (second line)");
-  args.option("-n", &max_tokens, "N", "tokens to generate (default 32)");
-  args.option("--temperature", &temperature, "T", "0 = greedy (default)");
-  args.option("--top-k", &top_k, "K", "sample among the K most likely (0 = off)");
-  args.option("--top-p", &top_p, "P", "nucleus sampling threshold (1 = off)");
-  args.option("--min-p", &min_p, "P", "drop tokens below P x the top probability (0 = off)");
-  args.option("--repetition-penalty", &repetition_penalty, "R", "> 1 discourages repeats (1 = off)");
-  args.option("--seed", &seed, "S", "random seed (same seed, same output)");
+  args.option("-n", &max_tokens, "N", "tokens to generate (default 32; prompt + N must fit the model's context)", 0,
+              kMaxGenerateTokens);
+  args.option("--temperature", &temperature, "T", "0 = greedy (default)", 0, 100);
+  args.option("--top-k", &top_k, "K", "sample among the K most likely (0 = off)", 0, INT32_MAX);
+  args.option("--top-p", &top_p, "P", "nucleus sampling threshold (1 = off; must be > 0)", 0, 1);
+  args.option("--min-p", &min_p, "P", "drop tokens below P x the top probability (0 = off)", 0, 1);
+  args.option("--repetition-penalty", &repetition_penalty, "R", "> 1 discourages repeats (1 = off)", 1e-3, 100);
+  args.option("--seed", &seed, "S", "random seed (same seed, same output)", 0, INT64_MAX);
   args.option("--kv-cache", &kv, "f32|bf16", "KV cache precision (default f32)");
   args.flag("--ignore-eos", &ignore_eos, "keep generating after the end-of-sentence token");
   StreamingFlags streaming;
@@ -44,16 +47,27 @@ int run_generate(int argc, char** argv) {
   KernelFlags kernel_flags;
   kernel_flags.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
-  if (Status s = kernel_flags.apply(); !s.ok()) return report_error(s);
+  if (Status s = kernel_flags.apply(); !s.ok()) return usage_error("run", s);
+  if (Status s = streaming.validate(args); !s.ok()) return usage_error("run", s);
+  const int prompt_sources = !tokens_text.empty() + args.given("--prompt") + args.given("--prompt-file");
+  if (prompt_sources != 1) return usage_error("run", "give exactly one of --tokens, --prompt and --prompt-file");
+  if (top_p <= 0) return usage_error("run", "--top-p takes a number above 0 up to 1, not " + std::to_string(top_p));
+  auto precision = parse_kv_cache_precision(kv);
+  if (!precision.ok()) return usage_error("run", precision.status());
+  if (args.given("--prompt") || args.given("--prompt-file")) {
+    auto text = read_prompt_argument(prompt_text, prompt_file, args.given("--prompt-file"));
+    if (!text.ok()) return report_error(text.status());
+    prompt_text = std::move(text).value();
+  }
   std::optional<ModelTokenizer> tokenizer;
-  if (!prompt_text.empty()) {
+  const bool text_prompt = args.given("--prompt") || args.given("--prompt-file");
+  if (text_prompt) {  // --text alone: the engine's own tokenizer decodes the answer
     auto loaded_tokenizer = load_model_tokenizer(model_path);
     if (!loaded_tokenizer.ok()) return report_error(loaded_tokenizer.status());
     tokenizer.emplace(std::move(loaded_tokenizer).value());
   }
   std::optional<std::vector<int32_t>> tokens;
-  if (!prompt_text.empty()) {
-    if (!tokens_text.empty()) return report_error(invalid_argument("give --tokens or --prompt, not both"));
+  if (text_prompt) {
     EncodeOptions encode;
     encode.add_bos = true;
     tokens = tokenizer->tokenizer.encode(prompt_text, encode);
@@ -61,10 +75,9 @@ int run_generate(int argc, char** argv) {
     tokens = parse_token_list(tokens_text);
   }
   if (!tokens || tokens->empty()) {
-    std::fprintf(stderr, "moestream run: --tokens must be a non-empty list of ids (or use --prompt)\n");
-    return 2;
+    if (text_prompt) return report_error(invalid_argument("the prompt is empty"));
+    return usage_error("run", "--tokens takes a non-empty list of ids such as \"0 309 1702\", not '" + tokens_text + "'");
   }
-  if (max_tokens < 0) return report_error(invalid_argument("-n must be >= 0"));
   SamplingParams params;
   params.temperature = temperature;
   params.top_k = top_k;
@@ -72,9 +85,11 @@ int run_generate(int argc, char** argv) {
   params.min_p = min_p;
   params.repetition_penalty = repetition_penalty;
   params.seed = static_cast<uint64_t>(seed);
-  if (Status s = params.check(); !s.ok()) return report_error(s);
-  auto precision = parse_kv_cache_precision(kv);
-  if (!precision.ok()) return report_error(precision.status());
+  if (Status s = params.check(); !s.ok()) return usage_error("run", s);
+  // -n against the model's context before anything is sized for it.
+  if (Status s = check_context_fits(model_path, static_cast<int64_t>(tokens->size()), max_tokens); !s.ok()) {
+    return s.code() == ErrorCode::kInvalidArgument ? usage_error("run", s) : report_error(s);
+  }
 
   EngineOptions options;
   if (streaming.enabled()) {
@@ -90,6 +105,7 @@ int run_generate(int argc, char** argv) {
   options.prefix_cache.ram_bytes = 0;
   options.log = log_to_stderr;
   options.load_tokenizer = show_text;
+  options.verify_on_load = streaming.verify_on_load;
   auto engine = Engine::open(model_path, options);
   if (!engine.ok()) return report_error(engine.status());
   if (show_text && (*engine)->tokenizer() == nullptr) {

@@ -44,7 +44,7 @@ int run_serve(int argc, char** argv) {
     std::ifstream in(api_key_file);
     if (!in || !std::getline(in, api_key) || api_key.empty()) return usage("--api-key-file: cannot read a key from " + api_key_file);
   }
-  auto options = engine_flags.to_options();
+  auto options = engine_flags.to_options(args);
   if (!options.ok()) return usage(options.status().message());
   server::ServerOptions so;
   so.host = host;

@@ -22,10 +22,18 @@ struct StreamingFlags {
   std::string request_size = "64M";
   int64_t queue_depth = kDefaultQueueDepth;
   std::string io_backend = "auto";
+  // Not a streaming flag: how much of the file is checked against its checksums before the
+  // first answer (off, fast = resident tensors at load + each expert on first use or read,
+  // full = every byte at load).
+  std::string verify_on_load = "fast";
 
   void add_to(ArgParser& args);
   bool enabled() const { return !ram_budget.empty(); }
-  Result<StreamingOptions> to_options() const;  // validates every value
+  // After parsing: every value in range, --ram-budget not empty when given, no streaming flag
+  // without --ram-budget (they would be ignored). A usage error (exit code 2) when not OK.
+  // Warns on stderr when the budget is above the machine's RAM.
+  Status validate(const ArgParser& args) const;
+  Result<StreamingOptions> to_options() const;  // after validate(): the engine's options
 };
 
 // Prints one line to stderr (the plan and notes the runtime logs).

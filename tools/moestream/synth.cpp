@@ -9,6 +9,7 @@
 #include "format/synthetic_model.h"
 #include "platform/memory_probe.h"
 #include "platform/progress_bar.h"
+#include "platform/signal_cleanup.h"
 
 namespace moestream::cli {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 int run_synth(int argc, char** argv) {
   std::string preset = "tiny", out, format = "mst", compress;
   int64_t layers = -1, experts = -1, seed = 1;
-  bool ue8m0 = false, quiet = false;
+  bool ue8m0 = false, quiet = false, force = false;
   ArgParser args("synth",
                  "Write a random-weight model with the exact DeepSeek-V3 tensor set and shapes "
                  "(FP8 128x128 block-scaled linears, grouped router with bias, MTP layer). "
@@ -26,6 +27,7 @@ int run_synth(int argc, char** argv) {
   args.option("--preset", &preset, "tiny|mini|small|full",
               "model size (default tiny; mini: the real vocabulary at the smallest shapes, for chat tests)");
   args.option("--out", &out, "FILE", "output .mst file (or directory with --format hf)");
+  args.require("--out");
   args.option("--layers", &layers, "N", "main decoder layers (the MTP layer comes on top)");
   args.option("--experts", &experts, "N", "routed experts per MoE layer");
   args.option("--format", &format, "mst|hf", "write a .mst container (default) or a HF checkpoint");
@@ -33,11 +35,26 @@ int run_synth(int argc, char** argv) {
   args.option("--seed", &seed, "N", "random seed (default 1)");
   args.flag("--ue8m0", &ue8m0, "V3.1-style power-of-two scales (scale_fmt ue8m0)");
   args.flag("--quiet", &quiet, "no progress bar");
+  args.flag("--force", &force, "replace --out if it exists");
   if (!args.parse(argc, argv)) return args.exit_code();
-  if (out.empty()) return report_error(invalid_argument("synth needs --out FILE"));
-  if (format != "mst" && format != "hf") return report_error(invalid_argument("--format must be mst or hf"));
+  if (out.empty()) return usage_error("synth", "--out FILE is required");
+  if (preset != "tiny" && preset != "mini" && preset != "small" && preset != "full") {
+    return usage_error("synth", "--preset takes tiny, mini, small or full, not '" + preset + "'");
+  }
+  if (format != "mst" && format != "hf") return usage_error("synth", "--format takes mst or hf, not '" + format + "'");
+  if (layers != -1 && (layers < 1 || layers > 1024)) {
+    return usage_error("synth", "--layers takes 1 to 1024, not " + std::to_string(layers));
+  }
+  if (experts != -1 && (experts < 1 || experts > 4096)) {
+    return usage_error("synth", "--experts takes 1 to 4096, not " + std::to_string(experts));
+  }
+  if (seed < 0) return usage_error("synth", "--seed takes 0 or more, not " + std::to_string(seed));
   auto writer_options = parse_compression(compress);
-  if (!writer_options.ok()) return report_error(writer_options.status());
+  if (!writer_options.ok()) return usage_error("synth", writer_options.status());
+  if (Status s = check_output_path(out, "--out", format == "hf" ? OutputKind::kDirectory : OutputKind::kFile, force);
+      !s.ok()) {
+    return report_error(s);
+  }
   SynthOptions options;
   options.preset = preset;
   options.layers = layers;
@@ -55,6 +72,8 @@ int run_synth(int argc, char** argv) {
     if (ec) return report_error(io_error("cannot create " + out + ": " + ec.message()));
     mst_path = out + "/.synth-tmp.mst";
   }
+  RemoveOnSignal remove_tmp;
+  if (format == "hf") remove_tmp = RemoveOnSignal(mst_path);  // the .partial is the writer's
   auto summary = synthesize_container(options, mst_path);
   if (!summary.ok()) return report_error(summary.status());
   if (format == "hf") {

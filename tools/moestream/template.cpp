@@ -2,6 +2,7 @@
 //  [--template v3|v3.1] [--no-generation-prompt] [--ids]`: prints the prompt the chat template
 // renders for a conversation (followed by one newline), or its token ids.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "cli_common.h"
 #include "command_registry.h"
 #include "text/chat/chat_template.h"
+#include "platform/json_limits.h"
 #include "runtime/model_tokenizer.h"
 
 namespace moestream::cli {
@@ -18,11 +20,15 @@ namespace {
 Result<nlohmann::ordered_json> read_json_file(const std::string& path, const char* flag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return not_found(std::string("cannot open ") + flag + " file " + path);
+  std::error_code ec;  // refuse a huge file before reading it (the limit check repeats on the text)
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > json_limits::kChatRequest.max_bytes) {
+    return invalid_argument(std::string(flag) + " file " + path + " is too large: " + std::to_string(size) +
+                            " bytes, the limit is " + std::to_string(json_limits::kChatRequest.max_bytes));
+  }
   std::ostringstream text;
   text << in.rdbuf();
-  auto json = nlohmann::ordered_json::parse(text.str(), nullptr, false);
-  if (json.is_discarded()) return invalid_argument(path + " is not valid JSON");
-  return json;
+  return parse_json_with_limits<nlohmann::ordered_json>(text.str(), json_limits::kChatRequest,
+                                                        std::string(flag) + " file " + path);
 }
 
 int run_template(int argc, char** argv) {
@@ -34,6 +40,7 @@ int run_template(int argc, char** argv) {
   args.option("--messages", &messages_path, "FILE",
               "JSON: a list of {role, content, tool_calls?} messages, or a chat request object "
               "with \"messages\" (and optionally \"tools\")");
+  args.require("--messages");
   args.flag("--thinking", &thinking, "V3.1 thinking mode: the prompt ends with <think>");
   args.option("--tools", &tools_path, "FILE", "JSON list of OpenAI-style tool definitions (V3.1)");
   args.option("--template", &template_name, "NAME",
@@ -41,9 +48,8 @@ int run_template(int argc, char** argv) {
   args.flag("--no-generation-prompt", &no_prompt, "do not end with the assistant turn opener");
   args.flag("--ids", &ids, "print the prompt's token ids instead of its text");
   if (!args.parse(argc, argv)) return args.exit_code();
-  if (messages_path.empty()) {
-    std::fprintf(stderr, "error: template needs --messages FILE\n");
-    return 2;
+  if (template_name != "auto" && !parse_chat_template_name(template_name).ok()) {
+    return usage_error("template", "--template takes v3, v3.1 or auto, not '" + template_name + "'");
   }
   auto request = read_json_file(messages_path, "--messages");
   if (!request.ok()) return report_error(request.status());

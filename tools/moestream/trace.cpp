@@ -5,6 +5,7 @@
 #include <string>
 
 #include "arg_parser.h"
+#include "cli_common.h"
 #include "command_registry.h"
 #include "profiling/trace/trace_csv_export.h"
 #include "profiling/trace/trace_reader.h"
@@ -65,13 +66,20 @@ int run_trace(int argc, char** argv) {
                  "'info' prints its header and counts, 'csv' exports one CSV line per "
                  "(token, layer) record (columns in docs/trace-format.md).");
   std::string action, path, output;
+  bool force = false;
   args.positional("ACTION", &action, "info or csv");
   args.positional("TRACE", &path, "the .mstrace file");
-  args.option("--output", &output, "FILE", "csv: write here instead of stdout");
+  args.option("--out", &output, "FILE", "csv: write here instead of stdout");
+  args.option("--output", &output, "FILE", "the same as --out (older name)");
+  args.flag("--force", &force, "replace --out if it exists");
   if (!args.parse(argc, argv)) return args.exit_code();
   if (action != "info" && action != "csv") {
-    std::fprintf(stderr, "moestream trace: unknown action '%s' (info or csv)\n", action.c_str());
+    std::fprintf(stderr, "moestream trace: ACTION takes info or csv, not '%s'\n", action.c_str());
     return 2;
+  }
+  if (!output.empty()) {
+    if (action != "csv") return usage_error("trace", "--out is for 'trace csv' only");
+    if (Status s = check_output_path(output, "--out", OutputKind::kFile, force, {path}); !s.ok()) return fail(s);
   }
   auto reader = TraceReader::open(path);
   if (!reader.ok()) return fail(reader.status());

@@ -51,7 +51,7 @@ TEST_CASE("output parser: thinking mode splits reasoning_content from content") 
   check_all_chunkings("still thinking </thi", true, "still thinking </thi", "", {});
 }
 
-TEST_CASE("output parser: non-thinking output is content; a leading <think> opens reasoning") {
+TEST_CASE("output parser: non-thinking output is content and a leading <think> opens reasoning") {
   check_all_chunkings("Plain <b>answer</b> with <｜User｜ look-alikes.", false,
                       "", "Plain <b>answer</b> with <｜User｜ look-alikes.", {});
   check_all_chunkings("<think>r</think>c", false, "r", "c", {});

@@ -189,6 +189,9 @@ TEST_CASE("chat messages and tools parse from OpenAI JSON") {
   CHECK((*messages)[2].tool_calls[0].name == "f");
   CHECK((*messages)[2].tool_calls[0].arguments == R"({"z":1,"a":[1,2]})");
 
+  // Values of the wrong type are errors, not exceptions.
+  CHECK_FALSE(chat_messages_from_json(nlohmann::ordered_json::parse(
+                  R"([{"role": "user", "content": [{"type": ["text"], "text": "x"}]}])")).ok());
   auto bad = chat_messages_from_json(nlohmann::ordered_json::parse(R"([{"role": "robot", "content": "x"}])"));
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("messages[0]") != std::string::npos);

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include "support/nested_json.h"
 #include "text/tokenizer/token_stream_decoder.h"
 #include "text/tokenizer/utf8.h"
 #include "tests/text/tokenizer/tokenizer_test_support.h"
@@ -100,6 +101,24 @@ TEST_CASE("tokenizer: malformed tokenizer.json gives an error, not a crash") {
   REQUIRE_FALSE(unsupported.ok());
   CHECK(unsupported.status().message().find("BPE") != std::string::npos);
   CHECK_FALSE(Tokenizer::from_file("/nonexistent/tokenizer.json").ok());
+  // Found by fuzz_tokenizer_json: a value of the wrong type used to throw through (abort).
+  for (const char* bad : {R"({"model": {"type": ["a b"]}})", R"({"decoder": "ByteLevel"})",
+                          R"({"model": {"type": "BPE", "vocab": {}, "merges": [], "byte_fallback": "yes"}})",
+                          R"({"normalizer": {"type": 5}})"}) {
+    CAPTURE(bad);
+    auto r = Tokenizer::from_json(bad);
+    CHECK_FALSE(r.ok());
+  }
+}
+
+TEST_CASE("tokenizer: tokenizer.json or tokenizer_config.json nested 100,000 levels deep is an error") {
+  const std::string deep = testing::nested_arrays(100000);
+  auto r = Tokenizer::from_json(deep);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("tokenizer.json nests deeper than") != std::string::npos);
+  r = Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {}, "merges": []}})", testing::nested_objects(100000));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("tokenizer_config.json nests deeper than") != std::string::npos);
 }
 
 }  // namespace
