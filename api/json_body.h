@@ -1,6 +1,6 @@
-// Parsing a JSON request body with limits: a size limit and a nesting-depth limit checked by
-// a scan before the parser runs, so a hostile body (100,000 nested brackets) is a clear error,
-// never a stack overflow. Thread-safe.
+// A JSON request body through the project's JSON limits (platform/json_limits.h: size, depth,
+// members per object), so a hostile body is a clear error and never a stack overflow or a
+// quadratic parse. Errors are kCorrupt (HTTP 400). Thread-safe.
 #pragma once
 
 #include <cstddef>

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api/chat_completion.h"
+#include "api/json_body.h"
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
@@ -117,8 +118,9 @@ int run_batch(int argc, char** argv) {
     ++line_no;
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string id = "batch_req_" + std::to_string(line_no);
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    auto parsed = api::parse_json_body(text, size_t{64} << 20);  // the request limits (depth, size, members)
+    json j = parsed.ok() ? std::move(parsed).value() : json();
+    if (!parsed.ok() || !j.is_object()) {
       ++bad;
       write(result_line(id, nullptr, nullptr, {{"code", "invalid_json"}, {"message", "line " + std::to_string(line_no) + ": not a JSON object"}}));
       continue;

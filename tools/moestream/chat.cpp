@@ -19,6 +19,7 @@
 
 #include <readline.h>  // libedit's readline: line editing and history on a terminal
 
+#include "api/json_body.h"
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
@@ -71,8 +72,10 @@ Status load(Conversation* c, const std::string& path) {
   std::ifstream in(path);
   if (!in) return not_found("cannot open " + path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto j = nlohmann::ordered_json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("messages")) return corrupt(path + ": not a saved conversation");
+  auto parsed = api::parse_json_body(text, size_t{64} << 20);
+  if (!parsed.ok()) return corrupt(path + ": " + parsed.status().message());
+  const nlohmann::ordered_json& j = *parsed;
+  if (!j.is_object() || !j.contains("messages")) return corrupt(path + ": not a saved conversation");
   auto messages = chat_messages_from_json(j["messages"]);
   if (!messages.ok()) return messages.status().with_context(path);
   c->turns = std::move(messages).value();
