@@ -3,6 +3,7 @@
 #   bash scripts/fuzz.sh                 # 300 s per target
 #   bash scripts/fuzz.sh --seconds 20    # the short run scripts/test.sh does
 #   bash scripts/fuzz.sh --runs 1000000 --only json   # a fixed number of executions, targets matching a word
+#   bash scripts/fuzz.sh --seconds 20 --no-engine     # without fuzz_chat_completion (it builds the whole engine)
 # Crashes are written to build/fuzz/artifacts/ and make the script fail.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -10,13 +11,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 seconds=300
 runs=-1
 only=""
+engine=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift ;;
     --seconds=*) seconds=${1#*=} ;;
     --runs) runs=$2; shift ;;
     --only) only=$2; shift ;;
-    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-engine) engine=0 ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -33,7 +36,8 @@ cmake -S "$MOESTREAM_ROOT" -B "$build_dir" -G Ninja \
   "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
   "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 json_targets=(json_limits model_config_json hf_checkpoint tokenizer_json model_tokenizer chat_request)
-targets=(fuzz_container_reader fuzz_safetensors_header fuzz_chat_completion)
+targets=(fuzz_container_reader fuzz_safetensors_header)
+[ "$engine" = 1 ] && targets+=(fuzz_chat_completion)
 for t in "${json_targets[@]}"; do targets+=("fuzz_$t"); done
 cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}" fuzz_seed_corpus
 
@@ -62,8 +66,10 @@ run_target() {
 }
 run_target fuzz_container_reader "$corpus/container" "$corpus/seed/container" 131072
 run_target fuzz_safetensors_header "$corpus/safetensors" "$corpus/seed/safetensors" 4096
-mkdir -p "$corpus/chat_completion"
-run_target fuzz_chat_completion "$corpus/chat_completion" "$corpus/seed/chat_request" 16384
+if [ "$engine" = 1 ]; then
+  mkdir -p "$corpus/chat_completion"
+  run_target fuzz_chat_completion "$corpus/chat_completion" "$corpus/seed/chat_request" 16384
+fi
 for t in "${json_targets[@]}"; do
   run_target "fuzz_$t" "$corpus/$t" "$corpus/seed/$t" 16384
 done
