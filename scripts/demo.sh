@@ -27,10 +27,14 @@ fi
 # The budget: the smallest one the plan accepts (resident weights + KV + overhead + top-k +
 # margin slots), plus room for a quarter of the experts. The plan line says what it holds.
 minimum=$( { "$cli" run "$model" --prompt "x" -n 48 --ram-budget 1M 2>&1 || true; } |
-  sed -n 's/.*needs at least \([0-9.]*\) MB.*/\1/p')
-experts_mb=$("$cli" inspect "$model" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["experts"]["raw_bytes"] / 1e6)')
-budget=$(python3 -c "print(int(($minimum + $experts_mb / 4) * 1e6))")
-log "moestream run under --ram-budget $budget bytes (the routed experts alone are ${experts_mb%.*} MB)"
+  sed -n 's/.*needs at least \([0-9.]*\) \([KMG]i\{0,1\}B\).*/\1 \2/p')
+experts_bytes=$("$cli" inspect "$model" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["experts"]["raw_bytes"])')
+budget=$(python3 -c "
+value, unit = '$minimum'.split()
+scale = {'KB': 1e3, 'MB': 1e6, 'GB': 1e9, 'KiB': 2**10, 'MiB': 2**20, 'GiB': 2**30}[unit]
+print(int(float(value) * scale + $experts_bytes / 4))")
+experts_mb=$((experts_bytes / 1000000))
+log "moestream run under --ram-budget $budget bytes (the routed experts alone are $experts_mb MB)"
 "$cli" run "$model" --prompt "The quick brown fox" -n 48 --text --ignore-eos \
   --ram-budget "$budget" --prefetch-margin 2
 

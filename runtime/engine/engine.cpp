@@ -167,12 +167,6 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
   if (options.streaming && options.verify_on_load != "off" && !options.streaming->verify_blobs)
     return invalid_argument("streamed experts are checked as they are read: verify_blobs off needs verify_on_load off");
   MOESTREAM_ASSIGN_OR_RETURN(impl->reader, ContainerReader::open(path));
-  // Damaged bytes are an error here, before the forward pass can read them.
-  if (options.verify_on_load != "off") {
-    Status s = options.verify_on_load == "full" ? impl->reader->verify_all_checksums()
-                                                : impl->reader->verify_tensor_checksums();
-    if (!s.ok()) return s.with_context("verify on load (" + options.verify_on_load + ") refused " + path);
-  }
   const ModelConfig& c = impl->reader->config();
   impl->max_context = options.max_context;
   if (c.max_position_embeddings > 0) impl->max_context = std::min<int64_t>(impl->max_context, c.max_position_embeddings);
@@ -198,6 +192,14 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
   } else {
     impl->resident = std::make_unique<ResidentExpertProvider>(*impl->reader, options.verify_on_load == "fast");
     provider = impl->resident.get();
+  }
+  // Damaged bytes are an error here, before the forward pass can read them. After the budget
+  // plan: the check touches every resident tensor, which the plan already counts as resident
+  // weights, so it must not also count in the process's start-up RSS.
+  if (options.verify_on_load != "off") {
+    Status s = options.verify_on_load == "full" ? impl->reader->verify_all_checksums()
+                                                : impl->reader->verify_tensor_checksums();
+    if (!s.ok()) return s.with_context("verify on load (" + options.verify_on_load + ") refused " + path);
   }
   if (options.wrap_experts) {
     MOESTREAM_ASSIGN_OR_RETURN(provider, options.wrap_experts(*impl->reader, *provider));
