@@ -48,9 +48,14 @@ struct RequestState {
       result = std::move(r);
       finished = true;
     }
-    if (request.on_finish) {  // result is final: no more writes
+    // The callbacks go now: a finished request calls nothing more, and what they captured
+    // (often something that holds this request's handle) is released with them.
+    auto on_finish = std::move(request.on_finish);
+    request.on_finish = nullptr;
+    request.on_token = nullptr;
+    if (on_finish) {  // result is final: no more writes
       try {
-        request.on_finish(result);
+        on_finish(result);
       } catch (...) {
       }
     }
