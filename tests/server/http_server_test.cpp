@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "platform/memory_probe.h"
+#include "runtime/engine/engine.h"
 #include "support/mini_model.h"
 #include "support/temp_dir.h"
 
@@ -290,4 +291,70 @@ TEST_CASE("server: 64 concurrent streaming clients under a RAM budget share expe
   MESSAGE("expert bytes read per generated token: 1 client " << one << ", 64 clients " << many);
   CHECK(one > 0);
   CHECK(many < one / 4);
+}
+
+namespace {
+
+// Serves experts until `budget` acquisitions, then fails every read: the engine running out
+// of resources in the middle of an answer.
+class FailingExperts : public ExpertProvider {
+ public:
+  FailingExperts(ExpertProvider& inner, int budget) : inner_(inner), left_(budget) {}
+  Result<AcquiredExpert> acquire(int64_t layer, int64_t expert) override {
+    if (left_-- <= 0) return io_error("injected: the expert store stopped answering");
+    return inner_.acquire(layer, expert);
+  }
+  void release(const AcquiredExpert& e) override { inner_.release(e); }
+  void reset(int budget) { left_ = budget; }
+
+ private:
+  ExpertProvider& inner_;
+  std::atomic<int> left_;
+};
+
+}  // namespace
+
+TEST_CASE("server: an engine failure mid-answer ends it with finish_reason insufficient_system_resource") {
+  moestream::testing::TempDir dir;
+  std::unique_ptr<FailingExperts> failing;
+  EngineOptions eo;
+  eo.max_context = 512;
+  eo.wrap_experts = [&](const ContainerReader&, ExpertProvider& tier) -> Result<ExpertProvider*> {
+    failing = std::make_unique<FailingExperts>(tier, 1 << 30);
+    return failing.get();
+  };
+  auto engine = Engine::open(mini_model(dir), eo);
+  REQUIRE(engine.ok());
+  std::shared_ptr<Engine> shared(std::move(engine).value());
+  server::ServerOptions so;
+  so.port = 0;
+  auto srv = server::HttpServer::start(shared, 4, so);
+  REQUIRE(srv.ok());
+  httplib::Client c("127.0.0.1", (*srv)->bound_port());
+  c.set_read_timeout(60);
+  const std::string body = R"({"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 50, "temperature": 0)";
+  // Plain: some tokens, then the failure.
+  failing->reset(60);
+  int status = 0;
+  json plain = post(c, "/v1/chat/completions", body + "}", &status);
+  REQUIRE(status == 200);
+  CHECK(plain["choices"][0]["finish_reason"] == "insufficient_system_resource");
+  CHECK(plain["usage"]["completion_tokens"].get<int>() > 0);
+  CHECK(plain["usage"]["completion_tokens"].get<int>() < 50);
+  // Streamed: the last chunk says so, and the stream still ends with [DONE].
+  failing->reset(60);
+  auto res = c.Post("/v1/chat/completions", body + R"(, "stream": true})", "application/json");
+  REQUIRE(res);
+  bool done = false;
+  auto events = sse_events(res->body, &done);
+  CHECK(done);
+  REQUIRE(!events.empty());
+  CHECK(events.back()["choices"][0]["finish_reason"] == "insufficient_system_resource");
+  // A failure before the first token is an error response, not an empty answer.
+  failing->reset(0);
+  json refused = post(c, "/v1/chat/completions", body + "}", &status);
+  CHECK(status == 500);
+  CHECK(refused["error"]["message"].get<std::string>().find("injected") != std::string::npos);
+  failing->reset(1 << 30);
+  (*srv)->stop();
 }
