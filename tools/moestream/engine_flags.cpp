@@ -1,5 +1,7 @@
 #include "engine_flags.h"
 
+#include <algorithm>
+
 
 namespace moestream::cli {
 
@@ -7,6 +9,27 @@ Result<KvCachePrecision> parse_kv_cache_precision(const std::string& text) {
   if (text == "f32") return KvCachePrecision::kF32;
   if (text == "bf16") return KvCachePrecision::kBF16;
   return invalid_argument("--kv-cache must be f32 or bf16, got '" + text + "'");
+}
+
+Result<EngineOptions> single_sequence_options(const StreamingFlags& streaming, const KernelFlags& kernels,
+                                              KvCachePrecision precision, int64_t prompt_tokens,
+                                              int64_t max_tokens, bool all_logits) {
+  EngineOptions options;
+  if (streaming.enabled()) {
+    MOESTREAM_ASSIGN_OR_RETURN(StreamingOptions s, streaming.to_options());
+    options.streaming = std::move(s);
+  }
+  options.threads = kernels.threads;
+  options.kv_precision = precision;
+  options.max_context = prompt_tokens + std::max<int64_t>(max_tokens, 1);
+  options.max_sequences = 1;
+  options.prefill_chunk = prompt_tokens;  // the prompt in one step
+  if (all_logits) options.plan_logit_rows = prompt_tokens;
+  options.prefix_cache.ram_bytes = 0;
+  options.load_tokenizer = false;
+  options.verify_on_load = streaming.verify_on_load;
+  options.log = log_to_stderr;
+  return options;
 }
 
 void EngineFlags::add_to(ArgParser& args) {

@@ -17,6 +17,14 @@ namespace moestream::cli {
 // "f32" or "bf16" for --kv-cache.
 Result<KvCachePrecision> parse_kv_cache_precision(const std::string& text);
 
+// The engine for one sequence whose prompt of `prompt_tokens` runs in one step (run, logits,
+// profile): streaming from `streaming` when it is on, `max_tokens` more tokens of context,
+// logits of every prompt position when `all_logits`, no prefix cache, no tokenizer (callers
+// that want one turn it on).
+Result<EngineOptions> single_sequence_options(const StreamingFlags& streaming, const KernelFlags& kernels,
+                                              KvCachePrecision precision, int64_t prompt_tokens,
+                                              int64_t max_tokens, bool all_logits);
+
 struct EngineFlags {
   StreamingFlags streaming;
   KernelFlags kernels;

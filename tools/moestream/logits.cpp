@@ -90,23 +90,10 @@ int run_logits(int argc, char** argv) {
   }
 
   const Stopwatch watch;
-  EngineOptions options;
-  if (streaming.enabled()) {
-    auto streaming_options = streaming.to_options();
-    if (!streaming_options.ok()) return report_error(streaming_options.status());
-    options.streaming = std::move(streaming_options).value();
-  }
-  options.threads = kernel_flags.threads;
-  options.kv_precision = *precision;
-  options.max_context = static_cast<int64_t>(tokens->size()) + 1;
-  options.max_sequences = 1;
-  options.prefill_chunk = static_cast<int64_t>(tokens->size());
-  options.plan_logit_rows = static_cast<int64_t>(tokens->size());  // every position's logits
-  options.prefix_cache.ram_bytes = 0;
-  options.load_tokenizer = false;
-  options.log = log_to_stderr;
-  options.verify_on_load = streaming.verify_on_load;
-  auto engine = Engine::open(model_path, options);
+  auto options = single_sequence_options(streaming, kernel_flags, *precision, static_cast<int64_t>(tokens->size()),
+                                         0, /*all_logits=*/true);
+  if (!options.ok()) return report_error(options.status());
+  auto engine = Engine::open(model_path, *options);
   if (!engine.ok()) return report_error(engine.status());
   // The forward pass itself, on the engine's model between steps (no request runs).
   Status done = (*engine)->run_exclusive([&](Model& model) -> Status {

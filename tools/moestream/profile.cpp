@@ -150,28 +150,17 @@ int run_profile(int argc, char** argv) {
   }
 
   // The engine in streaming mode, with the recorder between the model and the expert cache.
-  auto streaming_options = streaming.to_options();
-  if (!streaming_options.ok()) return report_error(streaming_options.status());
-  EngineOptions options;
-  options.streaming = std::move(streaming_options).value();
-  options.threads = kernel_flags.threads;
-  options.kv_precision = *precision;
-  options.max_context = longest + std::max<int64_t>(max_tokens, 1);
-  options.max_sequences = 1;
-  options.prefill_chunk = longest;
-  options.plan_logit_rows = longest;  // the whole prompt in one step, as before
-  options.prefix_cache.ram_bytes = 0;
-  options.load_tokenizer = false;
-  options.verify_on_load = streaming.verify_on_load;
-  options.log = log_to_stderr;
+  auto options = single_sequence_options(streaming, kernel_flags, *precision, longest, max_tokens,
+                                         /*all_logits=*/true);  // the whole prompt in one step, as before
+  if (!options.ok()) return report_error(options.status());
   std::optional<trace::TraceHeader> header;
   std::unique_ptr<ProfileRecorder> recorder;  // outlives the engine
-  options.wrap_experts = [&](const ContainerReader& reader, ExpertProvider& tier) -> Result<ExpertProvider*> {
+  options->wrap_experts = [&](const ContainerReader& reader, ExpertProvider& tier) -> Result<ExpertProvider*> {
     MOESTREAM_ASSIGN_OR_RETURN(header, trace_header(reader, model_path, streaming.prefetch_margin));
     recorder = std::make_unique<ProfileRecorder>(tier, *header);
     return &recorder->provider();
   };
-  auto engine = Engine::open(model_path, options);
+  auto engine = Engine::open(model_path, *options);
   if (!engine.ok()) return report_error(engine.status());
   (*engine)->expert_cache()->set_event_listener(recorder->listener());
   auto writer = trace::TraceWriter::create(trace_path, *header);  // header: set by wrap_experts

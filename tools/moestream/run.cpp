@@ -91,22 +91,11 @@ int run_generate(int argc, char** argv) {
     return s.code() == ErrorCode::kInvalidArgument ? usage_error("run", s) : report_error(s);
   }
 
-  EngineOptions options;
-  if (streaming.enabled()) {
-    auto streaming_options = streaming.to_options();
-    if (!streaming_options.ok()) return report_error(streaming_options.status());
-    options.streaming = std::move(streaming_options).value();
-  }
-  options.threads = kernel_flags.threads;
-  options.kv_precision = *precision;
-  options.max_context = static_cast<int64_t>(tokens->size()) + std::max<int64_t>(max_tokens, 1);
-  options.max_sequences = 1;
-  options.prefill_chunk = static_cast<int64_t>(tokens->size());  // the prompt in one step
-  options.prefix_cache.ram_bytes = 0;
-  options.log = log_to_stderr;
-  options.load_tokenizer = show_text;
-  options.verify_on_load = streaming.verify_on_load;
-  auto engine = Engine::open(model_path, options);
+  auto options = single_sequence_options(streaming, kernel_flags, *precision, static_cast<int64_t>(tokens->size()),
+                                         max_tokens, /*all_logits=*/false);
+  if (!options.ok()) return report_error(options.status());
+  options->load_tokenizer = show_text;
+  auto engine = Engine::open(model_path, *options);
   if (!engine.ok()) return report_error(engine.status());
   if (show_text && (*engine)->tokenizer() == nullptr) {
     return report_error(invalid_argument(model_path + ": --text needs a tokenizer and the container has none"));
