@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 namespace moestream::cli {
 
@@ -236,6 +237,33 @@ std::optional<std::vector<int32_t>> parse_token_list(const std::string& text) {
     p = end;
   }
   return ids;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+std::optional<std::vector<int64_t>> parse_count_list(const std::string& text, int64_t max, std::string* bad) {
+  std::vector<int64_t> out;
+  for (const std::string& item : split_list(text)) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (*end != '\0' || errno != 0 || v < 1 || v > max) {
+      *bad = item;
+      return std::nullopt;
+    }
+    out.push_back(v);
+  }
+  return out;
 }
 
 std::optional<uint64_t> parse_byte_size(const std::string& text) {

@@ -78,6 +78,11 @@ class ArgParser {
 
 // Parses "0 309 1234" or "0,309,1234" into token ids.
 std::optional<std::vector<int32_t>> parse_token_list(const std::string& text);
+// "a, b,c" -> {"a", "b", "c"}: comma-separated items, spaces trimmed, empty items dropped.
+std::vector<std::string> split_list(const std::string& text);
+// "1,4,16" -> {1, 4, 16}: every item an integer in [1, max]; nullopt (and *bad = the first item
+// that is not) otherwise.
+std::optional<std::vector<int64_t>> parse_count_list(const std::string& text, int64_t max, std::string* bad);
 // Parses "16G", "512M", "1.5GiB", "1000000" into bytes.
 std::optional<uint64_t> parse_byte_size(const std::string& text);
 

@@ -42,19 +42,13 @@ int run_bench_batch(int argc, char** argv) {
   EngineFlags engine_flags;
   engine_flags.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
-  std::vector<int64_t> sizes;
-  std::stringstream list(sizes_text);
-  for (std::string item; std::getline(list, item, ',');) {
-    try {
-      sizes.push_back(std::stoll(item));
-    } catch (...) {
-      sizes.push_back(0);
-    }
-    if (sizes.back() < 1 || sizes.back() > 4096) {
-      std::fprintf(stderr, "moestream bench batch: --sequences takes sizes 1..4096, got '%s'\n", item.c_str());
-      return 2;
-    }
+  std::string bad;
+  const auto parsed_sizes = parse_count_list(sizes_text, 4096, &bad);
+  if (!parsed_sizes) {
+    std::fprintf(stderr, "moestream bench batch: --sequences takes sizes 1..4096, got '%s'\n", bad.c_str());
+    return 2;
   }
+  const std::vector<int64_t>& sizes = *parsed_sizes;
   if (sizes.empty() || prompt_tokens < 1 || new_tokens < 1) {
     std::fprintf(stderr, "moestream bench batch: --sequences, --prompt-tokens and --new-tokens must be positive\n");
     return 2;

@@ -53,16 +53,13 @@ int run_bench_serve(int argc, char** argv) {
   EngineFlags engine_flags;
   engine_flags.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
-  std::vector<int> sizes;
-  std::stringstream list(sizes_text);
-  for (std::string item; std::getline(list, item, ',');) {
-    const int n = std::atoi(item.c_str());
-    if (n < 1 || n > 1024) {
-      std::fprintf(stderr, "moestream bench serve: --clients takes counts 1..1024, got '%s'\n", item.c_str());
-      return 2;
-    }
-    sizes.push_back(n);
+  std::string bad;
+  const auto counts = parse_count_list(sizes_text, 1024, &bad);
+  if (!counts) {
+    std::fprintf(stderr, "moestream bench serve: --clients takes counts 1..1024, got '%s'\n", bad.c_str());
+    return 2;
   }
+  const std::vector<int> sizes(counts->begin(), counts->end());
   if (sizes.empty() || new_tokens < 1 || prompt_tokens < 1) {
     std::fprintf(stderr, "moestream bench serve: --clients, --new-tokens and --prompt-tokens must be positive\n");
     return 2;

@@ -24,29 +24,14 @@ namespace {
 
 using namespace moestream::cachesim;
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (!item.empty()) items.push_back(item);
-  }
-  return items;
-}
-
 bool parse_uint_list(const std::string& text, const char* what, std::vector<uint32_t>* out) {
-  for (const auto& item : split_list(text)) {
-    char* end = nullptr;
-    unsigned long v = std::strtoul(item.c_str(), &end, 10);
-    if (*end != '\0' || v == 0 || v > 1'000'000) {
-      std::fprintf(stderr, "moestream cachesim: %s: '%s' is not a positive integer\n", what,
-                   item.c_str());
-      return false;
-    }
-    out->push_back(static_cast<uint32_t>(v));
+  std::string bad;
+  const auto values = parse_count_list(text, 1'000'000, &bad);
+  if (!values) {
+    std::fprintf(stderr, "moestream cachesim: %s: '%s' is not a positive integer\n", what, bad.c_str());
+    return false;
   }
+  for (int64_t v : *values) out->push_back(static_cast<uint32_t>(v));
   return true;
 }
 
