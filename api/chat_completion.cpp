@@ -148,6 +148,16 @@ json usage_body(const GenerationResult& result, int64_t reasoning_tokens) {
   return usage;
 }
 
+const char* finish_reason_text(const GenerationResult& result, bool has_tool_calls) {
+  switch (result.finish) {
+    case FinishReason::kLength: return "length";
+    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kError: return "insufficient_system_resource";
+    case FinishReason::kStop: break;
+  }
+  return has_tool_calls ? "tool_calls" : "stop";
+}
+
 int http_status(const Status& status) {
   switch (status.code()) {
     case ErrorCode::kCorrupt: return 400;
@@ -181,7 +191,6 @@ json chat_completion_body(const ChatCompletion& c, const GenerationResult& resul
   message["role"] = "assistant";
   message["content"] = parsed.content();
   if (c.thinking) message["reasoning_content"] = parsed.reasoning_content();
-  std::string finish = result.finish == FinishReason::kLength ? "length" : "stop";
   if (!parsed.tool_calls().empty() && c.tool_choice != "none") {
     json calls = json::array();
     for (size_t i = 0; i < parsed.tool_calls().size(); ++i) {
@@ -192,10 +201,7 @@ json chat_completion_body(const ChatCompletion& c, const GenerationResult& resul
                        {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
     }
     message["tool_calls"] = calls;
-    if (finish == "stop") finish = "tool_calls";
   }
-  if (result.finish == FinishReason::kCancelled) finish = "cancelled";
-  if (result.finish == FinishReason::kError) finish = "insufficient_system_resource";
   json choice;
   choice["index"] = 0;
   choice["message"] = message;
@@ -214,7 +220,7 @@ json chat_completion_body(const ChatCompletion& c, const GenerationResult& resul
   } else {
     choice["logprobs"] = nullptr;
   }
-  choice["finish_reason"] = finish;
+  choice["finish_reason"] = finish_reason_text(result, choice["message"].contains("tool_calls"));
   json body;
   body["id"] = id;
   body["object"] = "chat.completion";

@@ -40,6 +40,10 @@ nlohmann::ordered_json chat_completion_body(const ChatCompletion& completion, co
 // request's share of the expert cache's work (hits, misses, bytes read, stall).
 nlohmann::ordered_json usage_body(const GenerationResult& result, int64_t reasoning_tokens);
 
+// The finish_reason a client sees: stop, length, tool_calls (only with calls), cancelled, or
+// insufficient_system_resource when the engine failed mid-answer. Plain and streamed alike.
+const char* finish_reason_text(const GenerationResult& result, bool has_tool_calls);
+
 // HTTP status and error type for a failed parse or a failed request.
 int http_status(const Status& status);
 const char* error_type(int http_status);

@@ -58,10 +58,7 @@ std::vector<json> ChatStream::on_token(const TokenEvent& event) {
 std::vector<json> ChatStream::finish(const GenerationResult& result) {
   std::vector<json> out;
   add_delta(parser_.finish(), &out);
-  std::string reason = result.finish == FinishReason::kLength ? "length" : "stop";
-  if (tool_calls_ > 0 && reason == "stop") reason = "tool_calls";
-  if (result.finish == FinishReason::kError) reason = "insufficient_system_resource";
-  out.push_back(chunk(json::object(), reason));
+  out.push_back(chunk(json::object(), finish_reason_text(result, tool_calls_ > 0)));
   if (completion_.include_usage) {
     json last;
     last["id"] = id_;
