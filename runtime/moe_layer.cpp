@@ -151,6 +151,7 @@ void MoeLayer::predict_experts(const float* x, int64_t tokens, int64_t margin,
   kernels::matmul(router_weight_, x, tokens, logits.data());
   // Votes: each token's top-k, then its `margin` next-best by biased score.
   std::vector<int64_t> votes(static_cast<size_t>(n), 0), first_seen(static_cast<size_t>(n), -1);
+  std::vector<uint8_t> picked(static_cast<size_t>(n), 0);  // in some row's top-k
   int64_t order = 0;
   RoutingDecision decision;
   std::vector<std::pair<float, int64_t>> rest;
@@ -163,7 +164,10 @@ void MoeLayer::predict_experts(const float* x, int64_t tokens, int64_t margin,
       if (first_seen[e] < 0) first_seen[e] = order++;
       chosen[e] = true;
     };
-    for (int32_t e : decision.experts) vote(e);
+    for (int32_t e : decision.experts) {
+      vote(e);
+      picked[static_cast<size_t>(e)] = 1;
+    }
     if (margin > 0) {
       rest.clear();
       for (int64_t e = 0; e < n; ++e) {
@@ -187,14 +191,7 @@ void MoeLayer::predict_experts(const float* x, int64_t tokens, int64_t margin,
   // One token: its top-k + margin. Several (a batch, a prompt chunk): at least every expert
   // some row picks, since the layer will need them all.
   size_t cap = static_cast<size_t>(router_.top_k + std::max<int64_t>(0, margin));
-  if (tokens > 1) {
-    std::vector<uint8_t> picked(static_cast<size_t>(n), 0);
-    for (int64_t t = 0; t < tokens; ++t) {
-      route_token(router_, logits.data() + t * n, router_bias_.empty() ? nullptr : router_bias_.data(), &decision);
-      for (int32_t e : decision.experts) picked[static_cast<size_t>(e)] = 1;
-    }
-    cap = std::max<size_t>(cap, static_cast<size_t>(std::count(picked.begin(), picked.end(), uint8_t{1})));
-  }
+  if (tokens > 1) cap = std::max<size_t>(cap, static_cast<size_t>(std::count(picked.begin(), picked.end(), uint8_t{1})));
   out->resize(std::min<size_t>(out->size(), cap));
   if (scores) {
     scores->assign(out->size(), 0.0f);
