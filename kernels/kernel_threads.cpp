@@ -1,6 +1,7 @@
 #include "kernels/kernel_threads.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -57,6 +58,22 @@ void parallel_rows(int64_t count, int64_t grain, int64_t work,
   const int64_t pieces = (units + per - 1) / per;
   team->run(pieces, [&](int64_t piece) {
     fn(piece * per * grain, std::min(count, (piece + 1) * per * grain));
+  });
+}
+
+void parallel_units(int64_t units, int64_t work, FunctionRef<void(int64_t, int64_t)> fn) {
+  if (units <= 0) return;
+  KernelTeam* team = (work < kMinParallelWork || units < 2) ? nullptr : pool();
+  if (team == nullptr) {
+    for (int64_t u = 0; u < units; ++u) fn(u, 0);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  team->run(std::min(units, team->size()), [&](int64_t worker) {
+    for (int64_t u = next.fetch_add(1, std::memory_order_relaxed); u < units;
+         u = next.fetch_add(1, std::memory_order_relaxed)) {
+      fn(u, worker);
+    }
   });
 }
 

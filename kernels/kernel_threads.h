@@ -19,6 +19,12 @@ int64_t kernel_threads();
 void parallel_rows(int64_t count, int64_t grain, int64_t work,
                    FunctionRef<void(int64_t, int64_t)> fn);
 
+// Runs fn(unit, worker) for every unit in [0, units), handing units out one at a time to
+// whichever pool thread is free (the caller included), so units of unequal cost balance and a
+// thread slowed by another process simply takes fewer. `worker` < kernel_threads() indexes
+// per-thread scratch. Inline (worker 0) below `min_parallel_work` or with one thread.
+void parallel_units(int64_t units, int64_t work, FunctionRef<void(int64_t, int64_t)> fn);
+
 // Below this much work (bytes of weights touched, roughly) a split costs more than it saves.
 inline constexpr int64_t kMinParallelWork = 256 * 1024;
 

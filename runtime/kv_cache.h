@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "format/model_config.h"
+#include "kernels/latent_attention.h"
 #include "platform/status.h"
 
 namespace moestream {
@@ -47,6 +48,16 @@ class KvCache {
   // The rows of `layer` in place when they are float32 (no copy needed), else null.
   const float* f32_rows(int64_t layer) const {
     return precision_ == KvCachePrecision::kF32 ? f32_[layer].data() : nullptr;
+  }
+  // The rows of `layer` as stored, for the attention kernel (which widens bf16 block by block).
+  kernels::LatentKvRows latent_rows(int64_t layer) const {
+    kernels::LatentKvRows rows;
+    rows.bf16 = precision_ == KvCachePrecision::kBF16;
+    rows.rows = rows.bf16 ? static_cast<const void*>(bf16_[layer].data()) : f32_[layer].data();
+    rows.row_stride = row_width();
+    rows.latent_dim = latent_dim_;
+    rows.rope_dim = rope_dim_;
+    return rows;
   }
 
  private:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/kernel_threads.h"
+#include "kernels/latent_attention.h"
 #include "kernels/matmul.h"
 #include "runtime/linear.h"
 #include "runtime/rms_norm.h"
@@ -101,7 +103,12 @@ void MlaAttention::forward(const float* x, int64_t rows, std::span<const Segment
       rope.apply(row + d.kv_lora_rank, seg.start + t);
       seg.cache->write(cache_layer, seg.start + t, latent, row + d.kv_lora_rank);
     }
-    // A float32 cache is read in place; a bf16 one is widened into scratch first.
+    float* seg_out = heads_out + seg.begin * d.heads * d.v_dim;
+    if (form == AttentionForm::kAbsorbed) {
+      attend_absorbed(seg_q, *seg.cache, cache_layer, seg.count, seg.start, rope.softmax_scale(), seg_out, arena);
+      continue;
+    }
+    // The expanded reference reads a float32 cache in place and widens a bf16 one first.
     ScratchArena::Scope seg_scope(arena);
     const int64_t end = seg.start + seg.count;
     const float* cached = seg.cache->f32_rows(cache_layer);
@@ -110,50 +117,50 @@ void MlaAttention::forward(const float* x, int64_t rows, std::span<const Segment
       seg.cache->read(cache_layer, 0, end, widened);
       cached = widened;
     }
-    float* seg_out = heads_out + seg.begin * d.heads * d.v_dim;
-    if (form == AttentionForm::kAbsorbed) {
-      attend_absorbed(seg_q, cached, seg.count, seg.start, rope.softmax_scale(), seg_out, arena);
-    } else {
-      attend_expanded(seg_q, cached, seg.count, seg.start, rope.softmax_scale(), seg_out, arena);
-    }
+    attend_expanded(seg_q, cached, seg.count, seg.start, rope.softmax_scale(), seg_out, arena);
   }
   kernels::matmul(o_proj_, heads_out, rows, out);
 }
 
-void MlaAttention::attend_absorbed(const float* q, const float* cached, int64_t tokens,
-                                   int64_t start, float scale, float* heads_out,
+void MlaAttention::attend_absorbed(const float* q, const KvCache& cache, int64_t cache_layer,
+                                   int64_t tokens, int64_t start, float scale, float* heads_out,
                                    ScratchArena& arena) const {
   ScratchArena::Scope scope(arena);
   const MlaDims& d = dims_;
   const int64_t width = d.kv_lora_rank + d.rope_dim;
   const int64_t per_head = d.kv_b_rows_per_head();
-  float* q_latent = arena.take<float>(static_cast<size_t>(d.kv_lora_rank));
-  float* o_latent = arena.take<float>(static_cast<size_t>(d.kv_lora_rank));
-  float* scores = arena.take<float>(static_cast<size_t>(start + tokens));
-  for (int64_t t = 0; t < tokens; ++t) {
-    const int64_t visible = start + t + 1;  // causal: rows [0, position]
-    for (int64_t h = 0; h < d.heads; ++h) {
-      const float* q_nope = q + (t * d.heads + h) * d.qk_dim();
-      const float* q_pe = q_nope + d.nope_dim;
-      // q_latent = W_UK[h]^T q_nope: rows [h*per_head, h*per_head + nope) of kv_b_proj.
-      kernels::matvec_transposed_rows(kv_b_proj_, h * per_head, h * per_head + d.nope_dim, q_nope,
-                                      q_latent);
-      for (int64_t s = 0; s < visible; ++s) {
-        const float* row = cached + s * width;
-        scores[s] = scale * (dot(q_latent, row, d.kv_lora_rank) +
-                             dot(q_pe, row + d.kv_lora_rank, d.rope_dim));
+  const kernels::MatmulKernels& mm = kernels::active_matmul_kernels();
+  // Absorbed queries [q_latent | q_pe], q_latent = W_UK[h]^T q_nope (rows
+  // [h*per_head, h*per_head + nope) of kv_b_proj), per head over the threads.
+  float* absorbed = arena.take<float>(static_cast<size_t>(tokens * d.heads * width));
+  const int64_t head_work = tokens * d.nope_dim * d.kv_lora_rank;
+  kernels::parallel_rows(d.heads, 1, head_work * d.heads, [&](int64_t hb, int64_t he) {
+    for (int64_t h = hb; h < he; ++h) {
+      for (int64_t t = 0; t < tokens; ++t) {
+        const float* q_nope = q + (t * d.heads + h) * d.qk_dim();
+        float* dst = absorbed + (t * d.heads + h) * width;
+        mm.matvec_transposed_rows(kv_b_proj_, h * per_head, h * per_head + d.nope_dim, q_nope, dst);
+        std::copy_n(q_nope + d.nope_dim, d.rope_dim, dst + d.kv_lora_rank);
       }
-      softmax(scores, visible);
-      std::fill(o_latent, o_latent + d.kv_lora_rank, 0.0f);
-      for (int64_t s = 0; s < visible; ++s) {
-        const float* row = cached + s * width;
-        for (int64_t i = 0; i < d.kv_lora_rank; ++i) o_latent[i] += scores[s] * row[i];
-      }
-      // o = W_UV[h] o_latent: rows [h*per_head + nope, (h+1)*per_head).
-      kernels::matvec_rows(kv_b_proj_, h * per_head + d.nope_dim, (h + 1) * per_head,
-                           o_latent, heads_out + (t * d.heads + h) * d.v_dim);
     }
-  }
+  });
+  // Weighted latents, head-major: [heads][tokens][kv_lora_rank].
+  float* latents = arena.take<float>(static_cast<size_t>(d.heads * tokens * d.kv_lora_rank));
+  kernels::LatentQueries queries;
+  queries.q = absorbed;
+  queries.tokens = tokens;
+  queries.heads = d.heads;
+  queries.first_position = start;
+  queries.scale = scale;
+  kernels::latent_attention(queries, cache.latent_rows(cache_layer), latents, arena);
+  // o = W_UV[h] latent (rows [h*per_head + nope, (h+1)*per_head)), each head over its tokens.
+  kernels::parallel_rows(d.heads, 1, head_work * d.heads, [&](int64_t hb, int64_t he) {
+    for (int64_t h = hb; h < he; ++h) {
+      mm.matmul_rows(kv_b_proj_, h * per_head + d.nope_dim, (h + 1) * per_head,
+                     latents + h * tokens * d.kv_lora_rank, tokens, heads_out + h * d.v_dim,
+                     d.heads * d.v_dim);
+    }
+  });
 }
 
 void MlaAttention::attend_expanded(const float* q, const float* cached, int64_t tokens,

@@ -64,8 +64,8 @@ class MlaAttention {
                ScratchArena& arena) const;
 
  private:
-  void attend_absorbed(const float* q, const float* cached, int64_t tokens, int64_t start,
-                       float scale, float* heads_out, ScratchArena& arena) const;
+  void attend_absorbed(const float* q, const KvCache& cache, int64_t cache_layer, int64_t tokens,
+                       int64_t start, float scale, float* heads_out, ScratchArena& arena) const;
   void attend_expanded(const float* q, const float* cached, int64_t tokens, int64_t start,
                        float scale, float* heads_out, ScratchArena& arena) const;
 
