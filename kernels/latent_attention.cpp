@@ -108,11 +108,18 @@ void latent_attention(const LatentQueries& q, const LatentKvRows& kv, float* out
                       ScratchArena& arena) {
   if (q.tokens <= 0 || q.heads <= 0) return;
   ScratchArena::Scope scope(arena);
-  const LatentAttentionOps& ops = active_latent_attention_ops();
+  const LatentAttentionOps* chosen = &active_latent_attention_ops();
   const int64_t width = kv.width(), latent = kv.latent_dim;
   const int64_t rows = q.first_position + q.tokens;  // rows the last token sees
   const int64_t threads = kernel_threads();
-  const Cut cut = cut_work(q, rows, threads, ops.lanes);
+  Cut cut = cut_work(q, rows, threads, chosen->lanes);
+  // Tiles of at most 8 queries (decode with 8 heads or fewer) would leave half of each
+  // 16-lane vector empty: the 8-lane set (which every AVX-512 CPU runs) does half the work.
+  if (chosen == &latent_attention_ops_avx512() && cut.max_queries <= 8) {
+    chosen = &latent_attention_ops_avx2();
+    cut = cut_work(q, rows, threads, chosen->lanes);
+  }
+  const LatentAttentionOps& ops = *chosen;
   const int64_t mp = cut.padded_queries;
 
   WorkerScratch* workers = arena.take<WorkerScratch>(static_cast<size_t>(threads));

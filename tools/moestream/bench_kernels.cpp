@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "arg_parser.h"
+#include "bench_measure.h"
 #include "cli_common.h"
 #include "runtime/engine/engine.h"
 #include "runtime/model.h"
@@ -36,25 +37,6 @@
 namespace moestream::cli {
 namespace {
 
-struct Stats {
-  double median = 0, min = 0, max = 0;
-};
-
-Stats stats_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return {v[v.size() / 2], v.front(), v.back()};
-}
-
-// Calls fn(i) with i = 0, 1, ... for about `seconds`; returns calls per second.
-template <typename Fn>
-double rate(double seconds, Fn&& fn) {
-  fn(0);  // warm-up
-  const Stopwatch watch;
-  int64_t calls = 0;
-  while (calls < 3 || watch.elapsed_seconds() < seconds) fn(++calls);
-  return static_cast<double>(calls) / watch.elapsed_seconds();
-}
-
 struct Options {
   double seconds = 0.3;
   int64_t repeat = 3;
@@ -64,30 +46,6 @@ struct Options {
   int64_t prefill = 64, decode = 16;
   int64_t few = 4;  // tokens of the "few tokens" rows (an expert's share of a prefill)
   bool reference = false, skip_model = false;
-};
-
-// STREAM triad a = b + s c on the kernel pool, counted as 3 arrays x 8 bytes per element.
-class Triad {
- public:
-  explicit Triad(int64_t mb) : n_(mb * (1 << 20) / 8), a_(new double[n_]), b_(new double[n_]), c_(new double[n_]) {
-    kernels::parallel_rows(n_, 4096, INT64_MAX, [&](int64_t lo, int64_t hi) {  // first touch on the pool
-      for (int64_t i = lo; i < hi; ++i) a_[i] = 0.0, b_[i] = 1.0, c_[i] = 2.0;
-    });
-  }
-  // GB/s of one measurement of about `seconds`.
-  double measure(double seconds) {
-    const double per_s = rate(seconds, [&](int64_t) {
-      kernels::parallel_rows(n_, 4096, INT64_MAX, [&](int64_t lo, int64_t hi) {
-        const double s = 3.0;
-        for (int64_t i = lo; i < hi; ++i) a_[i] = b_[i] + s * c_[i];
-      });
-    });
-    return per_s * 3.0 * 8.0 * static_cast<double>(n_) / 1e9;
-  }
-
- private:
-  int64_t n_;
-  std::unique_ptr<double[]> a_, b_, c_;
 };
 
 // Random weight bytes of one type, `copies` copies of [rows, cols], with f32 128x128 scales.

@@ -1,0 +1,60 @@
+// Measuring helpers the benchmarks share: median and spread of repeated runs, calls per
+// second over a time slice, and a STREAM-style triad on the kernel pool (the memory-bandwidth
+// bound the kernel and attention benchmarks report their ratios against, in the same run).
+#pragma once
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/kernel_threads.h"
+#include "platform/clock.h"
+
+namespace moestream::cli {
+
+struct Stats {
+  double median = 0, min = 0, max = 0;
+};
+
+inline Stats stats_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.front(), v.back()};
+}
+
+// Calls fn(i) with i = 0, 1, ... for about `seconds`; returns calls per second.
+template <typename Fn>
+double rate(double seconds, Fn&& fn) {
+  fn(0);  // warm-up
+  const Stopwatch watch;
+  int64_t calls = 0;
+  while (calls < 3 || watch.elapsed_seconds() < seconds) fn(++calls);
+  return static_cast<double>(calls) / watch.elapsed_seconds();
+}
+
+// STREAM triad a = b + s c on the kernel pool, counted as 3 arrays x 8 bytes per element.
+class Triad {
+ public:
+  explicit Triad(int64_t mb) : n_(mb * (1 << 20) / 8), a_(new double[n_]), b_(new double[n_]), c_(new double[n_]) {
+    kernels::parallel_rows(n_, 4096, INT64_MAX, [&](int64_t lo, int64_t hi) {  // first touch on the pool
+      for (int64_t i = lo; i < hi; ++i) a_[i] = 0.0, b_[i] = 1.0, c_[i] = 2.0;
+    });
+  }
+  // GB/s of one measurement of about `seconds`.
+  double measure(double seconds) {
+    const double per_s = rate(seconds, [&](int64_t) {
+      kernels::parallel_rows(n_, 4096, INT64_MAX, [&](int64_t lo, int64_t hi) {
+        const double s = 3.0;
+        for (int64_t i = lo; i < hi; ++i) a_[i] = b_[i] + s * c_[i];
+      });
+    });
+    return per_s * 3.0 * 8.0 * static_cast<double>(n_) / 1e9;
+  }
+
+ private:
+  int64_t n_;
+  std::unique_ptr<double[]> a_, b_, c_;
+};
+
+}  // namespace moestream::cli
