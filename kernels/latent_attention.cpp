@@ -90,6 +90,18 @@ struct WorkerScratch {
 
 }  // namespace
 
+uint64_t latent_attention_scratch_bytes(int64_t tokens, int64_t heads, int64_t latent_dim,
+                                        int64_t rope_dim, int64_t threads) {
+  const int64_t width = latent_dim + rope_dim;
+  const int64_t queries = std::min(std::max<int64_t>(tokens, 1) * std::max<int64_t>(heads, 1), kMaxTileQueries);
+  const int64_t mp = round_up(queries, 16);
+  const int64_t per_worker = width * mp + kBlockRows * width + kBlockRows * mp + queries * latent_dim + 4 * mp;
+  // Splits happen only with fewer tiles than threads: at most 2 x threads units.
+  const int64_t partials = 2 * threads * queries * (latent_dim + 2);
+  const int64_t floats = threads * per_worker + partials;
+  return static_cast<uint64_t>(floats) * 4 + static_cast<uint64_t>(threads) * (sizeof(WorkerScratch) + 64) + 16 * 64;
+}
+
 const LatentAttentionOps& latent_attention_ops_reference() { return kReferenceOps; }
 
 const LatentAttentionOps& active_latent_attention_ops() {

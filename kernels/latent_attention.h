@@ -45,6 +45,12 @@ struct LatentQueries {
 void latent_attention(const LatentQueries& q, const LatentKvRows& kv, float* out,
                       ScratchArena& arena);
 
+// Upper bound of the scratch one call takes from its arena for `tokens` tokens: per thread a
+// tile's queries, scores and running latents, plus split partials; none of it grows with the
+// context.
+uint64_t latent_attention_scratch_bytes(int64_t tokens, int64_t heads, int64_t latent_dim,
+                                        int64_t rope_dim, int64_t threads);
+
 // The vectorized block operations of one instruction set (internal; the AVX files define
 // theirs). Pt is a block of probabilities transposed: [rows of the block][padded queries].
 struct LatentAttentionOps {

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "kernels/dequantize.h"
+#include "kernels/kernel_threads.h"
+#include "kernels/latent_attention.h"
 #include "kernels/matmul.h"
 #include "runtime/linear.h"
 #include "runtime/model_config_check.h"
@@ -160,8 +162,10 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
   return ok_status();
 }
 
-uint64_t Model::scratch_bytes(int64_t rows, int64_t context) const {
-  const ModelConfig& c = config_;
+uint64_t forward_scratch_bytes(const ModelConfig& c, int64_t rows, int64_t threads, AttentionForm form,
+                               int64_t context) {
+  rows = std::max<int64_t>(rows, 1);
+  threads = std::max<int64_t>(threads, 1);
   const int64_t k = std::max<int64_t>(c.num_experts_per_tok, 1);
   const int64_t per_head = c.qk_nope_head_dim + c.v_head_dim;
   const int64_t q_width = c.num_attention_heads * (c.qk_nope_head_dim + c.qk_rope_head_dim);
@@ -171,15 +175,26 @@ uint64_t Model::scratch_bytes(int64_t rows, int64_t context) const {
   const int64_t step = 2 * rows * c.hidden_size + 2 * rows;
   const int64_t layer = 2 * rows * c.hidden_size;
   int64_t attention = rows * (q_width + c.q_lora_rank + kv_width + c.num_attention_heads * c.v_head_dim) +
-                      3 * c.kv_lora_rank + context * kv_width + context;
-  if (attention_form_ == AttentionForm::kExpanded)
-    attention += context * (c.kv_lora_rank + c.num_attention_heads * per_head);
+                      c.kv_lora_rank;
+  uint64_t kernel_bytes = 0;
+  if (form == AttentionForm::kExpanded) {
+    attention += context * (kv_width + c.kv_lora_rank + c.num_attention_heads * per_head + 1);
+  } else {
+    // Absorbed queries and head-major latents, then the kernel's own scratch.
+    attention += rows * c.num_attention_heads * (kv_width + c.kv_lora_rank);
+    kernel_bytes = kernels::latent_attention_scratch_bytes(rows, c.num_attention_heads, c.kv_lora_rank,
+                                                           c.qk_rope_head_dim, threads);
+  }
   const int64_t moe = rows * c.n_routed_experts + 5 * rows * k + 4 * c.n_routed_experts +
                       2 * rows * k * c.hidden_size + 2 * rows * k * c.moe_intermediate_size +
                       rows * c.hidden_size + 2 * rows * std::max<int64_t>(c.n_shared_experts, 1) * c.moe_intermediate_size;
   const int64_t dense = 2 * rows * c.intermediate_size;
-  const int64_t floats = step + layer + std::max({attention, moe, dense});
-  return static_cast<uint64_t>(floats) * 8 + 64 * 64;  // 8: int64 and float arrays alike; alignment
+  const uint64_t floats = static_cast<uint64_t>(step + layer + std::max({attention, moe, dense}));
+  return floats * 8 + kernel_bytes + 64 * 64;  // 8: int64 and float arrays alike; alignment
+}
+
+uint64_t Model::scratch_bytes(int64_t rows, int64_t context) const {
+  return forward_scratch_bytes(config_, rows, kernels::kernel_threads(), attention_form_, context);
 }
 
 Status Model::mtp_forward(std::span<const int32_t> next_tokens, const float* final_hidden,

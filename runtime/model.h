@@ -37,6 +37,13 @@ struct SequenceStep {
   Rows output = Rows::kLast;
 };
 
+// The forward pass's scratch for a step of `rows` rows (all sequences together) on `threads`
+// kernel threads: with the absorbed attention it does not depend on the context (the
+// attention kernel sweeps the cache in blocks); the expanded reference re-expands up to
+// `context` cached rows. The budget plan and `moestream plan` count activations with it.
+uint64_t forward_scratch_bytes(const ModelConfig& config, int64_t rows, int64_t threads,
+                               AttentionForm form = AttentionForm::kAbsorbed, int64_t context = 0);
+
 class Model {
  public:
   static Result<std::unique_ptr<Model>> load(const WeightSource& source, ExpertProvider& experts);
@@ -69,7 +76,8 @@ class Model {
   Status forward_batch(std::span<const SequenceStep> steps, const ForwardOutputs& outputs);
 
   // The scratch a step of `rows` rows over contexts up to `context` tokens needs (the plan;
-  // the arena grows past it once if a step needs more).
+  // the arena grows past it once if a step needs more): forward_scratch_bytes for this
+  // model's attention form and the kernel threads.
   uint64_t scratch_bytes(int64_t rows, int64_t context) const;
   const ScratchArena& scratch() const { return arena_; }
 

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "kernels/kernel_threads.h"
 #include "offload/hot_set_profile.h"
 #include "platform/memory_probe.h"
 #include "platform/progress_bar.h"
+#include "runtime/model.h"
 
 namespace moestream {
 
@@ -25,13 +27,33 @@ uint64_t resident_weight_bytes(const ContainerReader& reader) {
 
 }  // namespace
 
+Result<RamBudgetPlan> plan_streaming_budget(const ContainerReader& reader, const StreamingOptions& streaming,
+                                            const StreamingWorkload& workload, int64_t hot_set_size) {
+  const ModelConfig& c = reader.config();
+  const int64_t total_experts = static_cast<int64_t>(reader.expert_layers().size()) * c.n_routed_experts;
+  RamBudgetInputs in;
+  in.budget = streaming.ram_budget;
+  in.resident_weight_bytes = resident_weight_bytes(reader);
+  const int64_t context = std::max<int64_t>(1, workload.kv_tokens);
+  in.kv_cache_bytes = kv_cache_bytes(c, context, workload.kv_precision);
+  const uint64_t staging = ExpertCache::staging_bytes(reader);
+  in.io_buffer_bytes = staging ? align_up(staging, kPageSize) * ExpertLoaderOptions{}.staging_buffers : 0;
+  // The forward pass's scratch for the largest step (it does not grow with the context) and
+  // the logits of the rows that have them.
+  const uint64_t activations =
+      forward_scratch_bytes(c, workload.step_rows, kernels::kernel_threads()) +
+      static_cast<uint64_t>(std::max<int64_t>(1, workload.logit_rows)) * static_cast<uint64_t>(c.vocab_size) * 4;
+  in.overhead_bytes = default_overhead_bytes(current_rss_bytes(), activations);
+  in.slot_bytes = ExpertCache::slot_bytes(reader);
+  in.min_slots = c.num_experts_per_tok + std::max<int64_t>(0, streaming.prefetch_margin) + hot_set_size;
+  in.total_experts = total_experts;
+  return plan_ram_budget(in);
+}
+
 Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& reader,
                                                          const StreamingOptions& streaming,
                                                          const StreamingWorkload& workload,
                                                          const std::function<void(std::string_view)>& log) {
-  const ModelConfig& c = reader.config();
-  const std::vector<int64_t> layers = reader.expert_layers();
-  const int64_t total_experts = static_cast<int64_t>(layers.size()) * c.n_routed_experts;
 
   ExpertCacheOptions options;
   options.policy = streaming.policy;
@@ -43,25 +65,8 @@ Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& 
     MOESTREAM_ASSIGN_OR_RETURN(options.hot_set, read_hot_set_profile(streaming.pin_profile));
   }
 
-  RamBudgetInputs in;
-  in.budget = streaming.ram_budget;
-  in.resident_weight_bytes = resident_weight_bytes(reader);
-  const int64_t context = std::max<int64_t>(1, workload.kv_tokens);
-  in.kv_cache_bytes = kv_cache_bytes(c, context, workload.kv_precision);
-  const uint64_t staging = ExpertCache::staging_bytes(reader);
-  in.io_buffer_bytes = staging ? align_up(staging, kPageSize) * options.loader.staging_buffers : 0;
-  // The residual stream and its scratch and expert outputs for every row of a step, logits
-  // for the rows that have them.
-  const uint64_t activations =
-      (static_cast<uint64_t>(std::max<int64_t>(1, workload.step_rows)) *
-           static_cast<uint64_t>(c.hidden_size * (24 + c.num_experts_per_tok)) +
-       static_cast<uint64_t>(std::max<int64_t>(1, workload.logit_rows)) * static_cast<uint64_t>(c.vocab_size)) * 4;
-  in.overhead_bytes = default_overhead_bytes(current_rss_bytes(), activations);
-  in.slot_bytes = ExpertCache::slot_bytes(reader);
-  in.min_slots = c.num_experts_per_tok + std::max<int64_t>(0, streaming.prefetch_margin) +
-                 static_cast<int64_t>(options.hot_set.size());
-  in.total_experts = total_experts;
-  MOESTREAM_ASSIGN_OR_RETURN(RamBudgetPlan plan, plan_ram_budget(in));
+  MOESTREAM_ASSIGN_OR_RETURN(RamBudgetPlan plan, plan_streaming_budget(reader, streaming, workload,
+                                                                   static_cast<int64_t>(options.hot_set.size())));
   options.slots = plan.slots;
 
   auto session = std::make_unique<StreamingSession>();

@@ -47,6 +47,12 @@ struct StreamingSession {
   std::unique_ptr<StreamingExpertProvider> provider;
 };
 
+// The budget plan alone (what open_streaming uses; `moestream plan` prints it): resident
+// weights, KV for workload.kv_tokens, forward scratch and logits for the largest step, I/O
+// staging, and the expert slots left.
+Result<RamBudgetPlan> plan_streaming_budget(const ContainerReader& reader, const StreamingOptions& options,
+                                            const StreamingWorkload& workload, int64_t hot_set_size);
+
 // Plans the budget, then builds the cache and the provider; `log` gets the plan and the I/O
 // path in a few lines (may be empty).
 Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& reader,
