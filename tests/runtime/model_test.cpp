@@ -97,6 +97,13 @@ void check_variant(const std::string& variant, WeightSource& source, ExpertProvi
     CHECK(prefill <= kTolerance);
     CHECK(expanded <= kTolerance);
     CHECK(decode <= kTolerance);
+    // The tiled absorbed kernel against the expanded reference, prefill and decode.
+    const double tiled_prefill = max_abs_diff(logits, logits_expanded);
+    const double tiled_decode = max_abs_diff(decoded, logits_expanded);
+    MESSAGE(variant << " prompt " << p << ": tiled absorbed vs expanded: prefill " << tiled_prefill << ", decode "
+                    << tiled_decode);
+    CHECK(tiled_prefill <= 1e-5);
+    CHECK(tiled_decode <= 1e-5);
   }
 }
 
@@ -324,4 +331,55 @@ TEST_CASE("the pre-gating observer sees each guess that goes to prefetch, with r
   CHECK(!seen.empty());
   CHECK(seen == provider.hints);
   CHECK(provider.hints == plain_hints);
+}
+
+TEST_CASE("long context: the tiled absorbed attention matches the expanded reference at 4.6K positions (YaRN beyond 4K)") {
+  // The small preset's attention shape (8 heads, 128 + 16 latent, 32 + 16 query, 32 value),
+  // one MoE layer, YaRN with the original context at 4096 like DeepSeek-V3, so the last
+  // positions are beyond it. Prefill in 256-token chunks, then decode steps past 4.6K.
+  ModelConfig c = second_shape_config();
+  c.hidden_size = 256;
+  c.num_hidden_layers = 1;
+  c.first_k_dense_replace = 0;
+  c.num_nextn_predict_layers = 0;
+  c.num_attention_heads = 8;
+  c.q_lora_rank = 256;
+  c.kv_lora_rank = 128;
+  c.qk_nope_head_dim = 32;
+  c.qk_rope_head_dim = 16;
+  c.v_head_dim = 32;
+  c.rope_factor = 40;
+  c.rope_original_max_position_embeddings = 4096;
+  c.max_position_embeddings = 163840;
+  SyntheticModel synthetic(c, true, 99);
+  auto loaded = Model::load(synthetic, synthetic);
+  REQUIRE_MESSAGE(loaded.ok(), loaded.status().to_string());
+  Model& model = **loaded;
+  const int64_t prompt = 4600, decode_steps = 4;
+  std::vector<int32_t> tokens(static_cast<size_t>(prompt + decode_steps));
+  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((i * 7919 + 13) % c.vocab_size);
+  auto run = [&](AttentionForm form) {
+    model.set_attention_form(form);
+    KvCache cache = model.new_kv_cache();
+    std::vector<float> step, last;
+    for (int64_t begin = 0; begin < prompt; begin += 256) {
+      const int64_t n = std::min<int64_t>(256, prompt - begin);
+      REQUIRE(model.forward(std::span<const int32_t>(tokens.data() + begin, n), cache, {&step, nullptr}).ok());
+    }
+    last.assign(step.end() - c.vocab_size, step.end());  // the prompt's last position
+    for (int64_t t = prompt; t < prompt + decode_steps; ++t) {
+      REQUIRE(model.forward(std::span<const int32_t>(&tokens[t], 1), cache, {&step, nullptr}).ok());
+      last.insert(last.end(), step.begin(), step.end());
+    }
+    return last;
+  };
+  const std::vector<float> tiled = run(AttentionForm::kAbsorbed);
+  const std::vector<float> expanded = run(AttentionForm::kExpanded);
+  model.set_attention_form(AttentionForm::kAbsorbed);
+  double scale = 0;
+  for (float v : expanded) scale = std::max(scale, static_cast<double>(std::abs(v)));
+  const double diff = max_abs_diff(tiled, expanded);
+  MESSAGE("positions 4599..4603: max|d| tiled vs expanded " << diff << " (logits up to " << scale << ")");
+  CHECK(scale > 0.1);
+  CHECK(diff <= 1e-4);
 }

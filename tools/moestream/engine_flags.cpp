@@ -24,7 +24,7 @@ Result<EngineOptions> single_sequence_options(const StreamingFlags& streaming, c
   options.max_context = prompt_tokens + std::max<int64_t>(max_tokens, 1);
   options.max_sequences = 1;
   options.prefill_chunk = std::min<int64_t>(std::max<int64_t>(prompt_tokens, 1), options.prefill_chunk);
-  if (all_logits) options.plan_logit_rows = prompt_tokens;
+  if (all_logits) options.plan_logit_rows = options.prefill_chunk;  // written out chunk by chunk
   options.prefix_cache.ram_bytes = 0;
   options.load_tokenizer = false;
   options.verify_on_load = streaming.verify_on_load;

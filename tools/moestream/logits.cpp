@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "arg_parser.h"
@@ -22,22 +23,51 @@
 namespace moestream::cli {
 namespace {
 
-// PATH.partial, renamed when complete: a full disk or a signal leaves no half-written file.
-// A device or FIFO (/dev/null, a pipe) is written in place.
-Status write_f32(const std::string& path, const std::vector<float>& values) {
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr) return errno_status(errno, "cannot open " + path);
-    const size_t n = std::fwrite(values.data(), sizeof(float), values.size(), f);
-    const int err = errno;
-    if (std::fclose(f) != 0 || n != values.size()) return errno_status(err ? err : EIO, "cannot write " + path);
+// Rows of float32 appended as they are computed, so no more than a chunk of logits is ever
+// held. A regular file is written as PATH.partial and renamed when complete (a full disk or a
+// signal leaves no half-written file); a device or FIFO (/dev/null, a pipe) is written in place.
+class F32Sink {
+ public:
+  static Result<F32Sink> open(const std::string& path) {
+    F32Sink sink;
+    sink.path_ = path;
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+      sink.stream_ = std::fopen(path.c_str(), "wb");
+      if (sink.stream_ == nullptr) return errno_status(errno, "cannot open " + path);
+      return sink;
+    }
+    MOESTREAM_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::create(path));
+    sink.file_.emplace(std::move(file));
+    return sink;
+  }
+  F32Sink() = default;
+  F32Sink(F32Sink&& o) noexcept : path_(std::move(o.path_)), file_(std::move(o.file_)), stream_(o.stream_) { o.stream_ = nullptr; }
+  F32Sink& operator=(F32Sink&&) = delete;
+  ~F32Sink() {
+    if (stream_ != nullptr) std::fclose(stream_);
+  }
+
+  Status append(const std::vector<float>& values) {
+    if (file_) return file_->write(values.data(), values.size() * sizeof(float));
+    if (std::fwrite(values.data(), sizeof(float), values.size(), stream_) != values.size()) {
+      return errno_status(errno ? errno : EIO, "cannot write " + path_);
+    }
     return ok_status();
   }
-  MOESTREAM_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::create(path));
-  MOESTREAM_TRY(file.write(values.data(), values.size() * sizeof(float)));
-  return file.commit();
-}
+  Status commit() {
+    if (file_) return file_->commit();
+    std::FILE* f = stream_;
+    stream_ = nullptr;
+    if (std::fclose(f) != 0) return errno_status(errno, "cannot write " + path_);
+    return ok_status();
+  }
+
+ private:
+  std::string path_;
+  std::optional<AtomicFileWriter> file_;
+  std::FILE* stream_ = nullptr;
+};
 
 int32_t argmax(const float* row, int64_t n) {
   return static_cast<int32_t>(std::max_element(row, row + n) - row);
@@ -102,48 +132,40 @@ int run_logits(int argc, char** argv) {
     return not_found(model_path + " has no MTP module; drop --mtp-out");
   }
   const int64_t vocab = model.config().vocab_size;
-  const int64_t hidden = model.config().hidden_size;
   const int64_t count = static_cast<int64_t>(tokens->size());
 
-  KvCache cache = model.new_kv_cache(*precision);
-  std::vector<float> logits, final_hidden;
-  if (decode) {
-    std::vector<float> step_logits, step_hidden;
-    for (int64_t t = 0; t < count; ++t) {
-      Status s = model.forward(std::span<const int32_t>(tokens->data() + t, 1), cache,
-                               {&step_logits, &step_hidden});
-      if (!s.ok()) return s.with_context("decode step " + std::to_string(t));
-      logits.insert(logits.end(), step_logits.begin(), step_logits.end());
-      final_hidden.insert(final_hidden.end(), step_hidden.begin(), step_hidden.end());
-    }
-  } else {
-    Status s = model.forward(*tokens, cache, {&logits, &final_hidden});
-    if (!s.ok()) return s.with_context("prefill");
-  }
-  Status written = write_f32(out_path, logits);
-  if (!written.ok()) return written;
-
+  // Prefill in chunks of the plan's size (token by token with --decode): the logits of each
+  // chunk are written before the next is computed.
+  const int64_t chunk = decode ? 1 : options->prefill_chunk;
+  MOESTREAM_ASSIGN_OR_RETURN(F32Sink out, F32Sink::open(out_path));
+  std::optional<F32Sink> mtp;
   if (!mtp_out.empty()) {
-    // Row t pairs token t+1 with hidden t; the last row uses the main model's greedy token.
-    std::vector<int32_t> next(tokens->begin() + 1, tokens->end());
-    next.push_back(argmax(logits.data() + (count - 1) * vocab, vocab));
-    KvCache mtp_cache = model.mtp()->new_kv_cache(*precision);
-    std::vector<float> draft;
-    if (decode) {
-      std::vector<float> step;
-      for (int64_t t = 0; t < count; ++t) {
-        Status s = model.mtp_forward(std::span<const int32_t>(&next[t], 1),
-                                     final_hidden.data() + t * hidden, mtp_cache, &step);
-        if (!s.ok()) return s.with_context("mtp step " + std::to_string(t));
-        draft.insert(draft.end(), step.begin(), step.end());
-      }
-    } else {
-      Status s = model.mtp_forward(next, final_hidden.data(), mtp_cache, &draft);
-      if (!s.ok()) return s;
-    }
-    written = write_f32(mtp_out, draft);
-    if (!written.ok()) return written;
+    MOESTREAM_ASSIGN_OR_RETURN(F32Sink m, F32Sink::open(mtp_out));
+    mtp.emplace(std::move(m));
   }
+  KvCache cache = model.new_kv_cache(*precision);
+  std::optional<KvCache> mtp_cache;
+  if (mtp) mtp_cache.emplace(model.mtp()->new_kv_cache(*precision));
+  std::vector<float> logits, final_hidden, draft;
+  std::vector<int32_t> next;
+  for (int64_t begin = 0; begin < count; begin += chunk) {
+    const int64_t n = std::min(chunk, count - begin);
+    Status s = model.forward(std::span<const int32_t>(tokens->data() + begin, n), cache,
+                             {&logits, mtp ? &final_hidden : nullptr});
+    if (!s.ok()) return s.with_context(decode ? "decode step " + std::to_string(begin) : "prefill");
+    MOESTREAM_TRY(out.append(logits));
+    if (!mtp) continue;
+    // Row t pairs token t+1 with hidden t; the last row uses the main model's greedy token.
+    next.clear();
+    for (int64_t t = begin; t < begin + n; ++t) {
+      next.push_back(t + 1 < count ? (*tokens)[t + 1] : argmax(logits.data() + (n - 1) * vocab, vocab));
+    }
+    s = model.mtp_forward(next, final_hidden.data(), *mtp_cache, &draft);
+    if (!s.ok()) return s.with_context("mtp step " + std::to_string(begin));
+    MOESTREAM_TRY(mtp->append(draft));
+  }
+  MOESTREAM_TRY(out.commit());
+  if (mtp) MOESTREAM_TRY(mtp->commit());
   return ok_status();
   });
   if (!done.ok()) return report_error(done);

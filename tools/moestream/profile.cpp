@@ -151,8 +151,9 @@ int run_profile(int argc, char** argv) {
 
   // The engine in streaming mode, with the recorder between the model and the expert cache.
   auto options = single_sequence_options(streaming, kernel_flags, *precision, longest, max_tokens,
-                                         /*all_logits=*/true);  // the whole prompt in one step, as before
+                                         /*all_logits=*/false);
   if (!options.ok()) return report_error(options.status());
+  options->prefill_chunk = std::max<int64_t>(longest, 1);  // a prompt is one trace step: plan its rows
   std::optional<trace::TraceHeader> header;
   std::unique_ptr<ProfileRecorder> recorder;  // outlives the engine
   options->wrap_experts = [&](const ContainerReader& reader, ExpertProvider& tier) -> Result<ExpertProvider*> {
@@ -189,7 +190,9 @@ int run_profile(int argc, char** argv) {
     std::vector<int32_t> history = prompt;
     const std::string where = "prompt " + std::to_string(p + 1) + " of " + prompt_file;
     recorder->begin_step(static_cast<uint32_t>(p), trace::Phase::kPrefill);
-    Status s = model.forward(prompt, cache, {&logits, nullptr});
+    // The prompt in one step (one trace step), the logits of its last row only.
+    const SequenceStep step{prompt, &cache, SequenceStep::Rows::kLast};
+    Status s = model.forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr});
     if (s.ok()) s = write_step();
     if (s.code() == ErrorCode::kInvalidArgument && !token_ids) {
       s = invalid_argument(s.message() + "; does the container's tokenizer fit its vocabulary? (synthetic "

@@ -23,12 +23,13 @@ namespace {
 int run_generate(int argc, char** argv) {
   ArgParser args("run", "Generate tokens after a prompt of token ids with the exact CPU forward "
                         "pass and print the generated ids.");
-  std::string model_path, tokens_text, prompt_text, prompt_file, kv = "f32";
+  std::string model_path, tokens_text, tokens_file, prompt_text, prompt_file, kv = "f32";
   int64_t max_tokens = 32, top_k = 0, seed = 0;
   double temperature = 0.0, top_p = 1.0, min_p = 0.0, repetition_penalty = 1.0;
   bool ignore_eos = false, show_text = false;
   args.positional("MODEL.mst", &model_path, "the model container");
   args.option("--tokens", &tokens_text, "\"0 309 ...\"", "prompt token ids");
+  args.option("--tokens-file", &tokens_file, "FILE", "prompt token ids from a file (long prompts; '-' = stdin)");
   args.option("--prompt", &prompt_text, "TEXT", "a text prompt instead of --tokens (BOS added; '-' = stdin)");
   args.option("--prompt-file", &prompt_file, "FILE", "read the text prompt from FILE ('-' = stdin)");
   args.flag("--text", &show_text, "also print the generated text (second line)");
@@ -49,8 +50,14 @@ int run_generate(int argc, char** argv) {
   if (!args.parse(argc, argv)) return args.exit_code();
   if (Status s = kernel_flags.apply(); !s.ok()) return usage_error("run", s);
   if (Status s = streaming.validate(args); !s.ok()) return usage_error("run", s);
-  const int prompt_sources = !tokens_text.empty() + args.given("--prompt") + args.given("--prompt-file");
-  if (prompt_sources != 1) return usage_error("run", "give exactly one of --tokens, --prompt and --prompt-file");
+  const int prompt_sources = !tokens_text.empty() + args.given("--tokens-file") + args.given("--prompt") +
+                             args.given("--prompt-file");
+  if (prompt_sources != 1) return usage_error("run", "give exactly one of --tokens, --tokens-file, --prompt and --prompt-file");
+  if (args.given("--tokens-file")) {
+    auto text = read_prompt_argument("", tokens_file, true);
+    if (!text.ok()) return report_error(text.status());
+    tokens_text = std::move(text).value();
+  }
   if (top_p <= 0) return usage_error("run", "--top-p takes a number above 0 up to 1, not " + std::to_string(top_p));
   auto precision = parse_kv_cache_precision(kv);
   if (!precision.ok()) return usage_error("run", precision.status());
