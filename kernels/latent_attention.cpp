@@ -104,6 +104,13 @@ uint64_t latent_attention_scratch_bytes(int64_t tokens, int64_t heads, int64_t l
 
 const LatentAttentionOps& latent_attention_ops_reference() { return kReferenceOps; }
 
+const LatentAttentionOps& latent_attention_ops_avx512_8() {
+  static const LatentAttentionOps ops{"avx512 (8 queries)", 8, latent_attention_ops_avx512().widen_bf16,
+                                      latent_attention_scores8_avx512, latent_attention_ops_avx2().softmax,
+                                      latent_attention_ops_avx512().accumulate};
+  return ops;
+}
+
 const LatentAttentionOps& active_latent_attention_ops() {
   if (const LatentAttentionOps* o = g_override.load(std::memory_order_acquire)) return *o;
   const std::string_view name = active_matmul_kernels().name;
@@ -126,9 +133,12 @@ void latent_attention(const LatentQueries& q, const LatentKvRows& kv, float* out
   const int64_t threads = kernel_threads();
   Cut cut = cut_work(q, rows, threads, chosen->lanes);
   // Tiles of at most 8 queries (decode with 8 heads or fewer) would leave half of each
-  // 16-lane vector empty: the 8-lane set (which every AVX-512 CPU runs) does half the work.
+  // 16-lane vector empty: the 8-query set keeps them full.
   if (chosen == &latent_attention_ops_avx512() && cut.max_queries <= 8) {
-    chosen = &latent_attention_ops_avx2();
+    chosen = &latent_attention_ops_avx512_8();
+    cut = cut_work(q, rows, threads, chosen->lanes);
+  } else if (chosen == &latent_attention_ops_avx512_8() && cut.max_queries > 8) {
+    chosen = &latent_attention_ops_avx512();  // its scores take exactly 8 queries
     cut = cut_work(q, rows, threads, chosen->lanes);
   }
   const LatentAttentionOps& ops = *chosen;
@@ -196,8 +206,18 @@ void latent_attention(const LatentQueries& q, const LatentKvRows& kv, float* out
     const int64_t seen = q.first_position + tile.t0 + tile.tokens;  // rows the tile's last token sees
     const int64_t begin = split * cut.split_rows;
     const int64_t end = std::min(seen, begin + cut.split_rows);
+    const int64_t element = kv.bf16 ? 2 : 4;
     for (int64_t j0 = begin; j0 < end; j0 += kBlockRows) {
       const int64_t n = std::min(kBlockRows, end - j0);
+      // Ask for the next block while this one computes: in decode the rows come from DRAM
+      // (the weights read since the last step evicted them) and the hardware prefetcher
+      // alone left the sweep waiting on them.
+      const int64_t next_rows = std::min(kBlockRows, end - j0 - n);
+      if (next_rows > 0) {
+        const char* next = static_cast<const char*>(kv.rows) + (j0 + n) * kv.row_stride * element;
+        const int64_t bytes = next_rows * kv.row_stride * element;
+        for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(next + b);
+      }
       const float* k;
       int64_t ldk;
       if (kv.bf16) {

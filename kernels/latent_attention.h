@@ -75,6 +75,11 @@ struct LatentAttentionOps {
 const LatentAttentionOps& latent_attention_ops_reference();
 const LatentAttentionOps& latent_attention_ops_avx2();
 const LatentAttentionOps& latent_attention_ops_avx512();
+// Tiles of at most 8 queries with AVX-512: scores of 8 queries, two columns per vector
+// (LatentAttentionOps::scores with mp == 8); the set pairs it with 8-lane softmax.
+void latent_attention_scores8_avx512(const float* qt, int64_t mp, const float* k, int64_t ldk, int64_t n,
+                                     int64_t width, float* st);
+const LatentAttentionOps& latent_attention_ops_avx512_8();
 // The set matching the active matmul kernels (the same ISA choice and MOESTREAM_CPU).
 const LatentAttentionOps& active_latent_attention_ops();
 // Runs the next calls with `ops` (tests and benchmarks compare the sets); nullptr = matching.

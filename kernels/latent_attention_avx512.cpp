@@ -50,8 +50,54 @@ constexpr LatentAttentionOps kOps{"avx512", Avx512::kLanes, widen_bf16_rows<Avx5
                                   block_scores<Avx512, 4, 4>, block_softmax<Avx512>,
                                   block_accumulate<Avx512, 4, 4>};
 
+// Scores for tiles of exactly 8 queries (decode with 8 heads or fewer), where [row][8]
+// scores fill only half a vector: a vector holds columns c and c+1 of all 8 queries
+// ([q0(c), q0(c+1), q1(c), ...]) and multiplies K[j][c..c+1] broadcast as a pair, so every
+// lane works; adjacent lanes are added at the end, two block rows at a time, straight into
+// the [row][8] layout.
+template <int J>
+inline void pair_scores_tile(const float* qt, const float* k, int64_t ldk, int64_t width, float* st) {
+  const __m512i interleave = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+  __m512 acc[J];
+  for (int r = 0; r < J; ++r) acc[r] = _mm512_setzero_ps();
+  int64_t c = 0;
+  for (; c + 2 <= width; c += 2) {
+    const __m512 qp = _mm512_permutexvar_ps(interleave, _mm512_loadu_ps(qt + c * 8));
+    for (int r = 0; r < J; ++r) {
+      double pair;
+      __builtin_memcpy(&pair, k + r * ldk + c, sizeof pair);
+      acc[r] = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(pair)), qp, acc[r]);
+    }
+  }
+  if (c < width) {  // an odd last column, paired with zero queries
+    const __m512 qp = _mm512_permutexvar_ps(interleave, _mm512_zextps256_ps512(_mm256_loadu_ps(qt + c * 8)));
+    for (int r = 0; r < J; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(k[r * ldk + c]), qp, acc[r]);
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  int r = 0;
+  for (; r + 2 <= J; r += 2) {
+    const __m512 sum = _mm512_add_ps(_mm512_permutex2var_ps(acc[r], even, acc[r + 1]),
+                                     _mm512_permutex2var_ps(acc[r], odd, acc[r + 1]));
+    _mm512_storeu_ps(st + r * 8, sum);
+  }
+  if (r < J) {
+    const __m512 sum = _mm512_add_ps(_mm512_permutex2var_ps(acc[r], even, acc[r]),
+                                     _mm512_permutex2var_ps(acc[r], odd, acc[r]));
+    _mm256_storeu_ps(st + r * 8, _mm512_castps512_ps256(sum));
+  }
+}
+
 }  // namespace
 
 const LatentAttentionOps& latent_attention_ops_avx512() { return kOps; }
+
+void latent_attention_scores8_avx512(const float* qt, int64_t mp, const float* k, int64_t ldk, int64_t n,
+                                     int64_t width, float* st) {
+  (void)mp;  // always 8
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) pair_scores_tile<8>(qt, k + j * ldk, ldk, width, st + j * 8);
+  for (; j < n; ++j) pair_scores_tile<1>(qt, k + j * ldk, ldk, width, st + j * 8);
+}
 
 }  // namespace moestream::kernels

@@ -101,7 +101,10 @@ std::vector<const LatentAttentionOps*> op_sets() {
   std::vector<const LatentAttentionOps*> sets{&latent_attention_ops_reference()};
   if (std::string_view(active_latent_attention_ops().name) != "reference") {
     sets.push_back(&latent_attention_ops_avx2());
-    if (std::string_view(active_latent_attention_ops().name) == "avx512") sets.push_back(&latent_attention_ops_avx512());
+    if (std::string_view(active_latent_attention_ops().name) == "avx512") {
+      sets.push_back(&latent_attention_ops_avx512());
+      sets.push_back(&latent_attention_ops_avx512_8());  // chosen for tiles of <= 8 queries
+    }
   }
   return sets;
 }
