@@ -216,7 +216,7 @@ void latent_attention(const LatentQueries& q, const LatentKvRows& kv, float* out
       if (next_rows > 0) {
         const char* next = static_cast<const char*>(kv.rows) + (j0 + n) * kv.row_stride * element;
         const int64_t bytes = next_rows * kv.row_stride * element;
-        for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(next + b);
+        for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(next + b, 0, 2);  // into L2
       }
       const float* k;
       int64_t ldk;
