@@ -98,3 +98,44 @@ TEST_CASE("moestream run: greedy continues the prompt, a seed makes sampling rep
   CHECK(with_text.size() > ids_only.size());
   CHECK(with_text.rfind(ids_only, 0) == 0);  // the ids line, then the text
 }
+
+TEST_CASE("long prompts: logits of 700 positions written chunk by chunk equal decode, run --tokens-file, plan") {
+  TempDir dir;
+  const std::string model = dir.file("v3.mst");
+  REQUIRE(run_command(cat(cli(), " convert ", golden_dir(), "/fp8-v3 ", model)) == 0);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 700; ++i) ids.push_back((i * 37 + 11) % 2000);
+  const std::string tokens = join(ids);
+  // 700 positions = 3 chunks of up to 256 (prefill) against one token per step (decode).
+  const std::string prefill = dir.file("p.f32"), decode = dir.file("d.f32"), mtp = dir.file("m.f32"), mtp_decode = dir.file("md.f32");
+  REQUIRE(run_command(cat(cli(), " logits ", model, " --tokens \"", tokens, "\" --out ", prefill, " --mtp-out ", mtp)) == 0);
+  REQUIRE(run_command(cat(cli(), " logits ", model, " --tokens \"", tokens, "\" --decode --out ", decode, " --mtp-out ", mtp_decode)) == 0);
+  const std::vector<float> a = read_f32(prefill), b = read_f32(decode);
+  CHECK(a.size() == size_t{700} * 2048);
+  CHECK(a.size() == b.size());
+  CHECK(max_abs_diff(a, b) <= 1e-4);
+  CHECK(read_f32(mtp).size() == a.size());
+  CHECK(max_abs_diff(read_f32(mtp), read_f32(mtp_decode)) <= 1e-4);
+
+  // run reads the ids from a file; greedy is the same as with --tokens.
+  const std::string file = dir.file("ids.txt");
+  { std::ofstream(file) << tokens << "\n"; }
+  const std::string from_file = capture(cat(cli(), " run ", model, " --tokens-file ", file, " -n 4"));
+  const std::string inline_ids = capture(cat(cli(), " run ", model, " --tokens \"", tokens, "\" -n 4"));
+  CHECK(!from_file.empty());
+  CHECK(from_file == inline_ids);
+  CHECK(run_command(cat(cli(), " run ", model, " --tokens-file ", dir.file("missing.txt"))) != 0);
+  CHECK(run_command(cat(cli(), " run ", model, " --tokens-file ", file, " --tokens \"0\"")) != 0);
+
+  // plan: the KV for the context and a scratch that does not grow with it.
+  const std::string short_plan = capture(cat(cli(), " plan ", model, " --context 1000"));
+  const std::string long_plan = capture(cat(cli(), " plan ", model, " --context 4000"));
+  CHECK(short_plan.find("KV cache (f32): 1 sequence(s) x 1000 tokens") != std::string::npos);
+  CHECK(long_plan.find("x 4000 tokens") != std::string::npos);
+  auto scratch_line = [](const std::string& text) { return text.substr(text.find("forward scratch:"), 40); };
+  CHECK(scratch_line(short_plan) == scratch_line(long_plan));
+  const std::string budget_plan = capture(cat(cli(), " plan ", model, " --context 2000 --ram-budget 1G"));
+  CHECK(budget_plan.find("longest context under 1G: ") != std::string::npos);
+  CHECK(run_command(cat(cli(), " plan ", model, " --context 2000 --ram-budget 1M")) != 0);
+  CHECK(run_command(cat(cli(), " plan ", model, " --context 99999999")) != 0);
+}
