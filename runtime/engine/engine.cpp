@@ -14,6 +14,7 @@
 #include "platform/clock.h"
 #include "runtime/container_weights.h"
 #include "runtime/engine/stop_matcher.h"
+#include "runtime/engine/touched_weights.h"
 #include "runtime/model.h"
 #include "runtime/model_tokenizer.h"
 #include "text/tokenizer/token_stream_decoder.h"
@@ -190,6 +191,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
     workload.step_rows = options.prefill_chunk + options.max_sequences;
     workload.logit_rows = options.plan_logit_rows > 0 ? options.plan_logit_rows : options.max_sequences;
     workload.kv_precision = options.kv_precision;
+    workload.mtp = options.plan_mtp;
     auto session = open_streaming(*impl->reader, *options.streaming, workload, options.log);
     if (!session.ok()) return session.status().with_context(path);
     impl->streaming = std::move(session).value();
@@ -206,6 +208,9 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
                                                 : impl->reader->verify_tensor_checksums();
     if (!s.ok()) return s.with_context("verify on load (" + options.verify_on_load + ") refused " + path);
   }
+  // The checks read every tensor; the embedding table (a few rows per step) and the MTP layer
+  // (unless it runs) need not stay mapped, so RSS is what the plan counted.
+  release_untouched_tensors(*impl->reader, options.plan_mtp);
   if (options.wrap_experts) {
     MOESTREAM_ASSIGN_OR_RETURN(provider, options.wrap_experts(*impl->reader, *provider));
   }

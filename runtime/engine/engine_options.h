@@ -29,6 +29,9 @@ struct EngineOptions {
   // Rows of a step whose logits the budget plan makes room for (0: max_sequences); a tool
   // that wants the logits of every prompt position (run_exclusive) sets the prompt length.
   int64_t plan_logit_rows = 0;
+  // The MTP layer runs (drafts, `logits --mtp-out`): the plan counts its tensors and their
+  // pages stay mapped after the load-time checks. Off: neither.
+  bool plan_mtp = false;
   PrefixCacheOptions prefix_cache;
   // How much of the file is checked against its checksums before it can change an answer:
   // "fast" = every resident tensor at open and each expert when first used (resident) or as

@@ -7,23 +7,13 @@
 #include "offload/hot_set_profile.h"
 #include "platform/memory_probe.h"
 #include "platform/progress_bar.h"
+#include "runtime/engine/touched_weights.h"
 #include "runtime/model.h"
 
 namespace moestream {
 
 namespace {
 
-uint64_t resident_weight_bytes(const ContainerReader& reader) {
-  uint64_t experts = 0;
-  for (int64_t layer : reader.expert_layers()) {
-    for (int64_t e = 0; e < reader.config().n_routed_experts; ++e) {
-      auto b = reader.expert_blob(layer, e);
-      if (b.ok()) experts += b->padded_size;
-    }
-  }
-  const uint64_t size = reader.file().size();
-  return size > experts ? size - experts : 0;
-}
 
 }  // namespace
 
@@ -33,8 +23,8 @@ Result<RamBudgetPlan> plan_streaming_budget(const ContainerReader& reader, const
   const int64_t total_experts = static_cast<int64_t>(reader.expert_layers().size()) * c.n_routed_experts;
   RamBudgetInputs in;
   in.budget = streaming.ram_budget;
-  in.resident_weight_bytes = resident_weight_bytes(reader);
   const int64_t context = std::max<int64_t>(1, workload.kv_tokens);
+  in.resident_weight_bytes = touched_weights(reader).bytes(context, workload.mtp);
   in.kv_cache_bytes = kv_cache_bytes(c, context, workload.kv_precision);
   const uint64_t staging = ExpertCache::staging_bytes(reader);
   in.io_buffer_bytes = staging ? align_up(staging, kPageSize) * ExpertLoaderOptions{}.staging_buffers : 0;
@@ -76,6 +66,17 @@ Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& 
   const ExpertLoader& loader = session->cache->loader();
   if (!log) return session;
   log(plan.describe());
+  const TouchedWeights touched = touched_weights(reader);
+  char counted[512];
+  std::snprintf(counted, sizeof(counted),
+                "resident weights counted: %s read every step + %s of embedding rows (of a %s table)%s",
+                format_bytes(touched.every_step).c_str(),
+                format_bytes(touched.bytes(std::max<int64_t>(1, workload.kv_tokens), false) - touched.every_step).c_str(),
+                format_bytes(touched.embedding).c_str(),
+                touched.mtp == 0 ? ""
+                : workload.mtp ? (" + the MTP layer " + format_bytes(touched.mtp)).c_str()
+                               : (" (the MTP layer's " + format_bytes(touched.mtp) + " is not: it runs only for drafts)").c_str());
+  log(counted);
   char line[512];
   std::snprintf(line, sizeof(line), "expert cache: %s policy, %lld slots%s, hot set %lld; loader: %s, %s requests",
                session->cache->policy_name().c_str(), static_cast<long long>(plan.slots),

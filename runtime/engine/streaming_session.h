@@ -39,6 +39,7 @@ struct StreamingWorkload {
   int64_t step_rows = 1;
   int64_t logit_rows = 1;  // rows of a step whose logits are computed
   KvCachePrecision kv_precision = KvCachePrecision::kF32;
+  bool mtp = false;  // the MTP layer runs (drafts): count its tensors as resident
 };
 
 struct StreamingSession {

@@ -123,6 +123,7 @@ int run_logits(int argc, char** argv) {
   auto options = single_sequence_options(streaming, kernel_flags, *precision, static_cast<int64_t>(tokens->size()),
                                          0, /*all_logits=*/true);
   if (!options.ok()) return report_error(options.status());
+  options->plan_mtp = !mtp_out.empty();
   auto engine = Engine::open(model_path, *options);
   if (!engine.ok()) return report_error(engine.status());
   // The forward pass itself, on the engine's model between steps (no request runs).
