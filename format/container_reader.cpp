@@ -380,14 +380,31 @@ Status ContainerReader::verify_all_checksums(const std::function<void(uint64_t)>
   return ok_status();
 }
 
-Status ContainerReader::verify_tensor_checksums() const {
+Status ContainerReader::verify_tensor_checksums() const { return verify_tensor_checksums(nullptr); }
+
+Status ContainerReader::verify_tensor_checksums(const std::function<bool(std::string_view)>& release) const {
   const Impl& m = *impl_;
   const uint8_t* base = m.file.data();
+  // A range to hand back is hashed in pieces, each released as soon as it is read, so the
+  // check never holds more than a piece of it (a 1.8 GB embedding table would otherwise sit
+  // in RSS until its hash is done).
+  constexpr uint64_t kPiece = 8u << 20;
+  const auto hash = [&](uint64_t offset, uint64_t size, bool drop) {
+    if (!drop) return xxh3_64(base + offset, size);
+    Xxh3Stream stream;
+    for (uint64_t done = 0; done < size; done += kPiece) {
+      const uint64_t n = std::min(kPiece, size - done);
+      stream.update(base + offset + done, n);
+      release_mapped_range(m.file, offset + done, n);
+    }
+    return stream.digest();
+  };
   for (const fb::Tensor* t : *m.header->tensors()) {
-    if (xxh3_64(base + t->offset(), t->size()) != t->checksum()) {
+    const bool drop = release && release(t->name()->string_view());
+    if (hash(t->offset(), t->size(), drop) != t->checksum()) {
       return m.corrupt_at("tensor \"" + t->name()->str() + "\": checksum mismatch (data damaged)");
     }
-    if (t->scale_size() && xxh3_64(base + t->scale_offset(), t->scale_size()) != t->scale_checksum()) {
+    if (t->scale_size() && hash(t->scale_offset(), t->scale_size(), drop) != t->scale_checksum()) {
       return m.corrupt_at("tensor \"" + t->name()->str() + "\": scale checksum mismatch (scales damaged)");
     }
   }

@@ -96,6 +96,10 @@ class ContainerReader {
   // mapped and warm): every non-expert tensor and its scales, or one expert's stored blob.
   // Thread-safe (const, read-only).
   Status verify_tensor_checksums() const;
+  // The same, handing back this process's mapping of each tensor for which `release(name)`
+  // is true as soon as it is checked (the engine keeps only what its steps read, and the
+  // check must not make RSS peak above that).
+  Status verify_tensor_checksums(const std::function<bool(std::string_view name)>& release) const;
   Status verify_expert_checksum(int64_t layer, int64_t expert) const;
   // Bytes that verify_tensor_checksums reads.
   uint64_t tensor_bytes() const;

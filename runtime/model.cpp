@@ -13,7 +13,13 @@
 namespace moestream {
 
 Status embed_tokens(const kernels::WeightRef& embedding, std::span<const int32_t> tokens,
-                    float* out) {
+                    float* out, const std::function<void(const void*, size_t)>& release) {
+  // Fault-around maps the aligned 64 KiB window of a faulting page (fault_around_bytes).
+  constexpr uintptr_t kWindow = 64 * 1024;
+  const uint64_t element = embedding.type == kernels::WeightType::kF32 ? 4 : embedding.type == kernels::WeightType::kBF16 ? 2 : 1;
+  const uint64_t row_bytes = static_cast<uint64_t>(embedding.cols) * element;
+  const auto base = reinterpret_cast<uintptr_t>(embedding.data);
+  const uintptr_t table_end = base + row_bytes * static_cast<uint64_t>(embedding.rows);
   for (size_t t = 0; t < tokens.size(); ++t) {
     if (tokens[t] < 0 || tokens[t] >= embedding.rows) {
       return invalid_argument("token id " + std::to_string(tokens[t]) + " at index " +
@@ -21,6 +27,11 @@ Status embed_tokens(const kernels::WeightRef& embedding, std::span<const int32_t
                               std::to_string(embedding.rows - 1) + ")");
     }
     kernels::dequantize_row(embedding, tokens[t], out + static_cast<int64_t>(t) * embedding.cols);
+    if (!release) continue;
+    const uintptr_t row = base + static_cast<uint64_t>(tokens[t]) * row_bytes;
+    const uintptr_t begin = std::max(base, row / kWindow * kWindow);
+    const uintptr_t end = std::min(table_end, (row + row_bytes + kWindow - 1) / kWindow * kWindow);
+    release(reinterpret_cast<const void*>(begin), end - begin);
   }
   return ok_status();
 }
@@ -126,7 +137,7 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     const SequenceStep& step = steps[i];
     const auto t = static_cast<int64_t>(step.tokens.size());
     const int64_t start = step.cache->size();
-    Status s = embed_tokens(embed_, step.tokens, h + begin * hidden);
+    Status s = embed_tokens(embed_, step.tokens, h + begin * hidden, embedding_release_);
     if (!s.ok()) return steps.size() == 1 ? s : s.with_context("sequence " + std::to_string(i));
     step.cache->reserve(start + t);
     sequences[i] = SequenceRows{begin, t, start, step.cache};

@@ -54,6 +54,12 @@ class Model {
   KvCache new_kv_cache(KvCachePrecision precision = KvCachePrecision::kF32) const;
 
   void set_attention_form(AttentionForm form) { attention_form_ = form; }
+  // Called after each embedding row is read with the bytes of the table around it (the 64 KiB
+  // window the kernel maps on a fault): the engine hands those pages back, so the table costs
+  // a window of RSS, not every row a prompt ever touched.
+  void set_embedding_release(std::function<void(const void* data, size_t bytes)> release) {
+    embedding_release_ = std::move(release);
+  }
   void set_routing_observer(RoutingObserver observer) { observer_ = std::move(observer); }
   // Pre-gating: after layer l's attention, layer l+1's router on the current hidden state
   // (normed with layer l+1's post-attention norm) names its likely experts (top-k + margin),
@@ -102,6 +108,7 @@ class Model {
   std::function<void(int64_t, const float*, int64_t)> pregate_;
   PregateObserver pregate_observer_;
   kernels::WeightRef embed_;
+  std::function<void(const void*, size_t)> embedding_release_;
   std::vector<DecoderLayer> layers_;
   std::vector<float> final_norm_;
   kernels::WeightRef lm_head_;
@@ -110,7 +117,9 @@ class Model {
 };
 
 // Copies embedding rows of `tokens` into out [T, hidden]; errors on ids outside the vocab.
+// `release`, when set, gets the table's bytes around each row once it is read (see
+// Model::set_embedding_release).
 Status embed_tokens(const kernels::WeightRef& embedding, std::span<const int32_t> tokens,
-                    float* out);
+                    float* out, const std::function<void(const void*, size_t)>& release = {});
 
 }  // namespace moestream

@@ -12,6 +12,7 @@
 #include "format/container_layout.h"
 #include "kernels/kernel_threads.h"
 #include "platform/clock.h"
+#include "platform/page_release.h"
 #include "runtime/container_weights.h"
 #include "runtime/engine/stop_matcher.h"
 #include "runtime/engine/touched_weights.h"
@@ -204,19 +205,29 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
   // plan: the check touches every resident tensor, which the plan already counts as resident
   // weights, so it must not also count in the process's start-up RSS.
   if (options.verify_on_load != "off") {
-    Status s = options.verify_on_load == "full" ? impl->reader->verify_all_checksums()
-                                                : impl->reader->verify_tensor_checksums();
+    // The check reads every tensor; the embedding table (a few rows per step) and the MTP
+    // layer (unless it runs) are handed back as it goes, so RSS is what the plan counted.
+    const ModelConfig& config = impl->reader->config();
+    const bool mtp = options.plan_mtp;
+    Status s = options.verify_on_load == "full"
+                   ? impl->reader->verify_all_checksums()
+                   : impl->reader->verify_tensor_checksums([&](std::string_view name) {
+                       return !keep_mapped_after_check(name, config, mtp);
+                     });
     if (!s.ok()) return s.with_context("verify on load (" + options.verify_on_load + ") refused " + path);
   }
-  // The checks read every tensor; the embedding table (a few rows per step) and the MTP layer
-  // (unless it runs) need not stay mapped, so RSS is what the plan counted.
-  release_untouched_tensors(*impl->reader, options.plan_mtp);
   if (options.wrap_experts) {
     MOESTREAM_ASSIGN_OR_RETURN(provider, options.wrap_experts(*impl->reader, *provider));
   }
   auto model = Model::load(*impl->weights, *provider);
   if (!model.ok()) return model.status().with_context(path);
   impl->model = std::move(model).value();
+  if (impl->reader->config().tie_word_embeddings == false) {
+    const MappedFile& file = impl->reader->file();
+    impl->model->set_embedding_release([&file](const void* data, size_t bytes) {
+      release_mapped_range(file, static_cast<uint64_t>(static_cast<const uint8_t*>(data) - file.data()), bytes);
+    });
+  }
   if (options.streaming) impl->model->set_prefetch_margin(options.streaming->prefetch_margin);
   // The prefix cache's blocks belong to this exact model file and KV layout.
   Xxh3Stream fingerprint;

@@ -24,7 +24,7 @@ Result<RamBudgetPlan> plan_streaming_budget(const ContainerReader& reader, const
   RamBudgetInputs in;
   in.budget = streaming.ram_budget;
   const int64_t context = std::max<int64_t>(1, workload.kv_tokens);
-  in.resident_weight_bytes = touched_weights(reader).bytes(context, workload.mtp);
+  in.resident_weight_bytes = touched_weights(reader).bytes(workload.mtp);
   in.kv_cache_bytes = kv_cache_bytes(c, context, workload.kv_precision);
   const uint64_t staging = ExpertCache::staging_bytes(reader);
   in.io_buffer_bytes = staging ? align_up(staging, kPageSize) * ExpertLoaderOptions{}.staging_buffers : 0;
@@ -69,9 +69,9 @@ Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& 
   const TouchedWeights touched = touched_weights(reader);
   char counted[512];
   std::snprintf(counted, sizeof(counted),
-                "resident weights counted: %s read every step + %s of embedding rows (of a %s table)%s",
+                "resident weights counted: %s read every step + %s for embedding rows (of a %s table; read a row at a time)%s",
                 format_bytes(touched.every_step).c_str(),
-                format_bytes(touched.bytes(std::max<int64_t>(1, workload.kv_tokens), false) - touched.every_step).c_str(),
+                format_bytes(touched.bytes(false) - touched.every_step).c_str(),
                 format_bytes(touched.embedding).c_str(),
                 touched.mtp == 0 ? ""
                 : workload.mtp ? (" + the MTP layer " + format_bytes(touched.mtp)).c_str()

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "format/moestream_generated.h"
-#include "platform/page_release.h"
 
 namespace moestream {
 namespace {
@@ -30,8 +29,12 @@ TensorUse tensor_use(std::string_view name, const ModelConfig& config) {
   return TensorUse::kEveryStep;
 }
 
-uint64_t TouchedWeights::bytes(int64_t tokens, bool with_mtp) const {
-  const uint64_t rows = std::min(embedding, embedding_row * static_cast<uint64_t>(std::max<int64_t>(tokens, 1)));
+uint64_t TouchedWeights::bytes(bool with_mtp) const {
+  // The engine hands the table's pages back as each row is read (Model::
+  // set_embedding_release): what is mapped at once is one row and the 64 KiB windows the
+  // kernel maps around it. Without a release hook, it would be a page per token.
+  constexpr uint64_t kWindow = 64 * 1024;
+  const uint64_t rows = std::min(embedding, (embedding_row + kWindow - 1) / kWindow * kWindow + kWindow);
   return every_step + rows + (with_mtp ? mtp : 0);
 }
 
@@ -52,14 +55,9 @@ TouchedWeights touched_weights(const ContainerReader& reader) {
   return w;
 }
 
-void release_untouched_tensors(const ContainerReader& reader, bool keep_mtp) {
-  const ModelConfig& c = reader.config();
-  for (const fb::Tensor* t : *reader.header().tensors()) {
-    const TensorUse use = tensor_use(t->name()->string_view(), c);
-    if (use == TensorUse::kEveryStep || (use == TensorUse::kMtp && keep_mtp)) continue;
-    release_mapped_range(reader.file(), t->offset(), t->size());
-    if (t->scale_size()) release_mapped_range(reader.file(), t->scale_offset(), t->scale_size());
-  }
+bool keep_mapped_after_check(std::string_view name, const ModelConfig& config, bool mtp_runs) {
+  const TensorUse use = tensor_use(name, config);
+  return use == TensorUse::kEveryStep || (use == TensorUse::kMtp && mtp_runs);
 }
 
 }  // namespace moestream
