@@ -14,7 +14,8 @@ void set_kernel_threads(int64_t threads);
 int64_t kernel_threads();
 
 // Runs fn(begin, end) over contiguous pieces of [0, count) on the kernel pool (the caller
-// runs one piece). Pieces are multiples of `grain` except the last. Runs inline when the
+// included): about 4 pieces per thread, each taken by whichever thread is free. Pieces are
+// multiples of `grain` except the last. Runs inline when the
 // pool has one thread or `work` (a rough cost, e.g. weight bytes) is below `min_parallel_work`.
 void parallel_rows(int64_t count, int64_t grain, int64_t work,
                    FunctionRef<void(int64_t, int64_t)> fn);
