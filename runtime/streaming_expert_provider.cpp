@@ -48,6 +48,11 @@ void StreamingExpertProvider::release(const AcquiredExpert& expert) {
 
 void StreamingExpertProvider::prefetch(int64_t layer, std::span<const int64_t> experts) {
   predicted_[layer].assign(experts.begin(), experts.end());
+  ++recall_.hints;
+  if (recent_precision_ < kPrefetchMinPrecision) {
+    ++recall_.gated;  // scored when the layer runs, so the gate opens again if guesses improve
+    return;
+  }
   cache_.prefetch(layer, experts);
 }
 
@@ -75,10 +80,17 @@ Status StreamingExpertProvider::begin_batch(int64_t layer, std::span<const int64
   batch_layer_ = layer;
   batch_pending_.assign(experts.begin(), experts.end());
   if (auto it = predicted_.find(layer); it != predicted_.end()) {
+    uint64_t correct = 0;
+    for (int64_t e : experts) {
+      if (std::find(it->second.begin(), it->second.end(), e) != it->second.end()) ++correct;
+    }
     recall_.predicted += it->second.size();
     recall_.needed += experts.size();
-    for (int64_t e : experts) {
-      if (std::find(it->second.begin(), it->second.end(), e) != it->second.end()) ++recall_.correct;
+    recall_.correct += correct;
+    if (!it->second.empty()) {
+      // About the last 10 layer steps.
+      const double step = static_cast<double>(correct) / static_cast<double>(it->second.size());
+      recent_precision_ = 0.9 * recent_precision_ + 0.1 * step;
     }
     predicted_.erase(it);
   }

@@ -99,10 +99,13 @@ std::string streaming_report(const StreamingSession& session) {
   for (const LayerCacheStats& s : stats) total += s;
   char line[512];
   std::snprintf(line, sizeof(line),
-                "prefetch: recall %.1f%% (%llu of %llu needed experts predicted, %llu named), "
+                "prefetch: recall %.1f%% (%llu of %llu needed experts predicted, %llu named), precision %.1f%%, "
+                "read for %llu of %llu layer steps (below %.0f%% precision only scored), "
                 "%llu prefetched unused and evicted (%s wasted)\n",
                 100.0 * r.recall(), static_cast<unsigned long long>(r.correct),
                 static_cast<unsigned long long>(r.needed), static_cast<unsigned long long>(r.predicted),
+                100.0 * r.precision(), static_cast<unsigned long long>(r.hints - r.gated),
+                static_cast<unsigned long long>(r.hints), 100.0 * kPrefetchMinPrecision,
                 static_cast<unsigned long long>(total.wasted_prefetches), format_bytes(total.wasted_bytes).c_str());
   out += line;
   const LoaderCounters lc = session.cache->loader().counters();

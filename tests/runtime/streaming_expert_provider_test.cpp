@@ -177,3 +177,59 @@ TEST_CASE("a read that keeps failing stops the forward pass with an error naming
   // Nothing stays pinned: the layers that do work still work.
   CHECK((*cache)->stats()[2].load_failures > 0);
 }
+
+TEST_CASE("prefetch is gated on its measured precision: wrong guesses stop the reads, right ones reopen them") {
+  TempDir dir;
+  SynthOptions synth;
+  synth.preset = "tiny";
+  synth.experts = 64;
+  synth.layers = 4;
+  synth.seed = 3;
+  synth.progress = false;
+  const std::string path = dir.file("gate.mst");
+  REQUIRE(synthesize_container(synth, path).ok());
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  ExpertCacheOptions options;
+  options.slots = 16;
+  options.huge_pages = false;
+  auto cache = ExpertCache::create(**reader, options);
+  REQUIRE(cache.ok());
+  StreamingExpertProvider provider(**reader, **cache);
+  const int64_t layer = (*reader)->expert_layers().front();
+
+  auto prefetches = [&] { return (*cache)->stats()[static_cast<size_t>(layer)].prefetches; };
+  int64_t next_expert = 0;
+  // One layer step: name two experts, then run two (the same ones when `right`).
+  auto step = [&](bool right) {
+    const int64_t used[2] = {next_expert % 64, (next_expert + 1) % 64};
+    const int64_t wrong[2] = {(next_expert + 32) % 64, (next_expert + 33) % 64};
+    next_expert += 2;
+    provider.prefetch(layer, right ? std::span<const int64_t>(used) : std::span<const int64_t>(wrong));
+    REQUIRE(provider.begin_batch(layer, used).ok());
+    for (int i = 0; i < 2; ++i) {
+      auto a = provider.acquire_next_ready();
+      REQUIRE_MESSAGE(a.ok(), a.status().to_string());
+      provider.release(*a);
+    }
+    provider.end_batch();
+  };
+
+  const uint64_t before = prefetches();
+  step(false);
+  CHECK(prefetches() > before);  // trusted at first
+  for (int i = 0; i < 5; ++i) step(false);
+  const uint64_t gated_at = prefetches();
+  const PrefetchRecall wrong = provider.recall();
+  CHECK(wrong.gated > 0);
+  CHECK(wrong.precision() == 0.0);
+  for (int i = 0; i < 10; ++i) step(false);
+  CHECK(prefetches() == gated_at);  // below the threshold nothing more is read
+  // Right guesses are still scored while gated, so the gate opens again.
+  for (int i = 0; i < 30; ++i) step(true);
+  CHECK(prefetches() > gated_at);
+  const PrefetchRecall after = provider.recall();
+  CHECK(after.hints == 46);
+  CHECK(after.gated < after.hints);
+  CHECK(provider.outstanding() == 0);
+}

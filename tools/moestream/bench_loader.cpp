@@ -5,19 +5,16 @@
 // whole expert blobs in requests of that size at that depth, and prints both bandwidths and
 // their ratio. --throttle-mbps simulates a slow device in the loader's read path (fio is then
 // skipped) to compare raw and zstd containers; --sweep tries several request sizes and depths.
-#include <unistd.h>
 
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "arg_parser.h"
+#include "bench_io.h"
 #include "bench_loader.h"
 #include "cli_common.h"
 #include "format/container_reader.h"
@@ -34,40 +31,6 @@ struct LoaderRun {
   uint64_t blobs = 0;
   std::string backend;
 };
-
-std::string drop_page_cache() {
-  ::sync();
-  std::ofstream f("/proc/sys/vm/drop_caches");
-  if (f && (f << "3\n") && f.flush()) return "page cache dropped";
-  return "page cache not dropped (not permitted here; O_DIRECT bypasses it anyway)";
-}
-
-// fio over the expert region: random reads of `request` bytes at `depth` with O_DIRECT.
-// With `run_length` > 1 (pattern "extents"), fio jumps to a random offset only every
-// `run_length` requests and reads sequentially in between: random blob-sized extents read in
-// request-size pieces, which is what the loader does. Pattern "random": every request random.
-Result<double> run_fio(const std::string& path, uint64_t offset, uint64_t size, uint64_t request, unsigned depth,
-                       double seconds, uint64_t run_length, std::string* command_out) {
-  std::ostringstream cmd;
-  cmd << "fio --name=moestream --filename='" << path << "' --readonly --rw=randread";
-  if (run_length > 1) cmd << ":" << run_length << " --rw_sequencer=sequential";
-  cmd << " --bs=" << request
-      << " --iodepth=" << depth << " --ioengine=io_uring --fixedbufs --registerfiles --direct=1 --offset=" << offset
-      << " --size=" << (size / request * request) << " --runtime=" << seconds
-      << " --time_based --norandommap --randrepeat=0 --output-format=json";
-  *command_out = cmd.str();
-  FILE* pipe = ::popen((cmd.str() + " 2>/dev/null").c_str(), "r");
-  if (pipe == nullptr) return unsupported("cannot run fio (install the Debian package fio)");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
-  const int rc = ::pclose(pipe);
-  if (rc != 0 || out.empty()) return unsupported("fio failed or is not installed (exit " + std::to_string(rc) + ")");
-  auto json = nlohmann::json::parse(out.substr(out.find('{')), nullptr, false);
-  if (json.is_discarded() || !json.contains("jobs")) return unsupported("cannot parse fio's JSON output");
-  return json["jobs"][0]["read"]["bw_bytes"].get<double>();
-}
 
 Result<LoaderRun> run_loader(const ContainerReader& reader, const std::vector<ExpertBlobInfo>& blobs,
                              const ExpertLoaderOptions& base, double seconds, uint64_t seed) {

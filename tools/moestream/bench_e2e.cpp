@@ -1,0 +1,265 @@
+// `moestream bench e2e MODEL.mst --ram-budget B`: decode speed of the whole engine under a
+// budget, against the two bounds measured in the same run. Order: fio over the expert region
+// with the loader's request size and depth (the I/O bound), a STREAM triad on the kernel
+// threads (the memory bound), then a kernel-enforced memory cgroup equal to the budget
+// (--cgroup), the page cache dropped (--drop-caches, opt-in) and N tokens decoded after a short
+// random prompt. Per decode token it prints the bytes read from the device, the expert-cache hit rate,
+//   I/O bound    = bytes read / fio bandwidth
+//   memory bound = (non-expert bytes every step reads + routed expert bytes used) / triad
+// and the time per token over the larger of the two. `--baseline mmap` then runs the same
+// decode with the experts left in the memory-mapped file and no expert cache (how a page-cache
+// engine behaves), under the same cgroup.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "arg_parser.h"
+#include "bench_e2e.h"
+#include "bench_io.h"
+#include "bench_measure.h"
+#include "cli_common.h"
+#include "engine_flags.h"
+#include "kernel_flags.h"
+#include "platform/memory_cgroup.h"
+#include "platform/progress_bar.h"
+#include "runtime/engine/engine.h"
+#include "runtime/engine/touched_weights.h"
+#include "streaming_flags.h"
+
+namespace moestream::cli {
+namespace {
+
+// Bytes this process has caused to be read from storage (page faults of the mapped file,
+// O_DIRECT reads): what the device did, whatever path asked for it.
+uint64_t storage_read_bytes() {
+  std::ifstream f("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (f >> key >> value) {
+    if (key == "read_bytes:") return value;
+  }
+  return 0;
+}
+
+struct DecodeRun {
+  std::string label;
+  int64_t tokens = 0;           // decode tokens timed (after the first)
+  double seconds = 0;           // their time
+  double prefill_s = 0;
+  uint64_t device_bytes = 0;    // read from storage during them
+  uint64_t hits = 0, misses = 0;
+  uint64_t peak = 0;            // cgroup peak during the run (0 without --cgroup)
+  uint64_t limit_hits = 0;
+  double per_token_s() const { return tokens ? seconds / static_cast<double>(tokens) : 0; }
+  double bytes_per_token() const { return tokens ? static_cast<double>(device_bytes) / static_cast<double>(tokens) : 0; }
+};
+
+LayerCacheStats totals(const std::vector<LayerCacheStats>& per_layer) {
+  LayerCacheStats t;
+  for (const LayerCacheStats& s : per_layer) t += s;
+  return t;
+}
+
+Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, const std::vector<int32_t>& prompt,
+                         int64_t new_tokens, MemoryCgroup* cgroup, const std::string& label) {
+  if (cgroup) cgroup->reset_peak();
+  const uint64_t limit_hits_before = cgroup ? cgroup->limit_hits() : 0;
+  MOESTREAM_ASSIGN_OR_RETURN(auto engine, Engine::open(path, options));
+  Engine& e = *engine;
+  // Counters at the first token (the prompt is done) and at the end: the decode part alone.
+  uint64_t io_at_first = 0;
+  LayerCacheStats cache_at_first;
+  ProgressBar bar(label + " decode", static_cast<uint64_t>(new_tokens), "tokens");
+  int64_t seen = 0;
+  GenerationRequest r;
+  r.prompt = prompt;
+  r.max_tokens = new_tokens;
+  r.ignore_eos = true;
+  r.on_token = [&](const TokenEvent&) {
+    if (seen++ == 0) {
+      io_at_first = storage_read_bytes();
+      cache_at_first = totals(e.cache_stats());
+    }
+    bar.update(static_cast<uint64_t>(seen));
+  };
+  const GenerationResult res = e.generate(std::move(r));
+  bar.finish(std::to_string(seen) + " tokens");
+  if (res.finish == FinishReason::kError) return res.error;
+  const LayerCacheStats cache_end = totals(e.cache_stats());
+  DecodeRun run;
+  run.label = label;
+  run.tokens = res.timings.decoded - 1;
+  run.seconds = res.timings.decode_s;
+  run.prefill_s = res.timings.prefill_s;
+  run.device_bytes = storage_read_bytes() - io_at_first;
+  run.hits = cache_end.hits - cache_at_first.hits;
+  run.misses = cache_end.misses - cache_at_first.misses;
+  if (cgroup) {
+    run.peak = cgroup->peak_bytes();
+    run.limit_hits = cgroup->limit_hits() - limit_hits_before;
+  }
+  const std::string report = e.cache_report();
+  if (!report.empty()) std::fprintf(stderr, "%s", report.c_str());
+  return run;
+}
+
+}  // namespace
+
+int run_bench_e2e(int argc, char** argv) {
+  ArgParser args("bench e2e",
+                 "Decode tok/s under --ram-budget against the I/O bound (fio) and the memory bound (triad) measured in "
+                 "the same run; optionally under a kernel-enforced cgroup limit and against a plain-mmap baseline.");
+  std::string model_path, baseline = "none", kv = "f32";
+  int64_t prompt_tokens = 8, new_tokens = 32, seed = 1, triad_mb = 256;
+  double fio_seconds = 5, triad_seconds = 0.5;
+  bool use_cgroup = false, drop_caches = false;
+  args.positional("MODEL.mst", &model_path, "the model container");
+  args.option("--prompt-tokens", &prompt_tokens, "N", "random prompt tokens before the decode (default 8)", 1, 1 << 20);
+  args.option("--new-tokens", &new_tokens, "N", "tokens decoded (default 32)", 2, 1 << 20);
+  args.option("--seed", &seed, "S", "prompt seed (default 1)", 0, INT64_MAX);
+  args.option("--baseline", &baseline, "none|mmap",
+              "also decode with the experts read through the page cache from the mapped file, no expert cache");
+  args.option("--kv-cache", &kv, "f32|bf16", "KV cache precision (default f32)");
+  args.option("--fio-seconds", &fio_seconds, "S", "duration of the fio run (default 5; 0 skips it)", 0, 600);
+  args.option("--triad-mb", &triad_mb, "MiB", "size of each triad array (default 256)", 8, 1 << 16);
+  args.option("--triad-seconds", &triad_seconds, "S", "duration of each of 3 triad runs (default 0.5)", 0.01, 60);
+  args.flag("--cgroup", &use_cgroup,
+            "run inside a new memory cgroup limited to --ram-budget (v2 or v1; needs root), so the kernel enforces it");
+  args.flag("--drop-caches", &drop_caches,
+            "first sync and drop the WHOLE machine's page cache (needs root; slows every other process)");
+  StreamingFlags streaming;
+  streaming.add_to(args);
+  KernelFlags kernel_flags;
+  kernel_flags.add_to(args);
+  if (!args.parse(argc, argv)) return args.exit_code();
+  if (Status s = kernel_flags.apply(); !s.ok()) return usage_error("bench e2e", s);
+  if (!streaming.enabled()) return usage_error("bench e2e", "--ram-budget is required");
+  if (Status s = streaming.validate(args); !s.ok()) return usage_error("bench e2e", s);
+  if (baseline != "none" && baseline != "mmap") return usage_error("bench e2e", "--baseline takes none or mmap");
+  auto precision = parse_kv_cache_precision(kv);
+  if (!precision.ok()) return usage_error("bench e2e", precision.status());
+  const auto budget = parse_byte_size(streaming.ram_budget);
+  const auto request = parse_byte_size(streaming.request_size);
+  if (!budget || !request) return usage_error("bench e2e", "--ram-budget and --request-size take sizes like 8G");
+
+  // The container's shape: expert region for fio, bytes per routed expert, bytes every step reads.
+  uint64_t region_begin = ~0ull, region_end = 0, expert_bytes = 0, blob_bytes = 0;
+  int64_t moe_layers = 0, routed = 0;
+  TouchedWeights touched;
+  {
+    auto opened = ContainerReader::open(model_path);
+    if (!opened.ok()) return report_error(opened.status());
+    const ContainerReader& reader = **opened;
+    moe_layers = static_cast<int64_t>(reader.expert_layers().size());
+    routed = reader.config().num_experts_per_tok;
+    for (int64_t layer : reader.expert_layers()) {
+      for (int64_t x = 0; x < reader.config().n_routed_experts; ++x) {
+        auto b = reader.expert_blob(layer, x);
+        if (!b.ok()) return report_error(b.status());
+        region_begin = std::min(region_begin, b->offset);
+        region_end = std::max(region_end, b->offset + b->padded_size);
+        expert_bytes = std::max(expert_bytes, b->raw_size);
+        blob_bytes = std::max(blob_bytes, b->padded_size);
+      }
+    }
+    if (moe_layers == 0) return report_error(invalid_argument(model_path + " has no routed experts"));
+    touched = touched_weights(reader);
+  }
+
+  double fio_bw = 0;
+  if (fio_seconds > 0) {
+    const uint64_t size = std::min<uint64_t>(*request, (blob_bytes + 4095) / 4096 * 4096);
+    std::string cmd;
+    auto f = run_fio(model_path, region_begin, region_end - region_begin, size, static_cast<unsigned>(streaming.queue_depth),
+                     fio_seconds, (blob_bytes + size - 1) / size, &cmd);
+    if (f.ok()) {
+      fio_bw = *f;
+      std::printf("fio: %.0f MB/s (%s requests, depth %lld)\n", fio_bw / 1e6, format_bytes(size).c_str(),
+                  static_cast<long long>(streaming.queue_depth));
+    } else {
+      std::printf("fio: %s (no I/O bound)\n", f.status().message().c_str());
+    }
+  }
+  double triad_gbs = 0;
+  {
+    Triad triad(triad_mb);
+    std::vector<double> runs;
+    for (int i = 0; i < 3; ++i) runs.push_back(triad.measure(triad_seconds));
+    const Stats s = stats_of(runs);
+    triad_gbs = s.median;
+    std::printf("triad: %.1f GB/s (%.1f..%.1f)\n", s.median, s.min, s.max);
+  }
+
+  // The bounds are the machine's, measured before the limit applies (the triad's arrays would
+  // count against it); the runs are inside it.
+  std::unique_ptr<MemoryCgroup> cgroup;
+  if (use_cgroup) {
+    auto entered = MemoryCgroup::enter(*budget);
+    if (entered.ok()) {
+      cgroup = std::move(entered).value();
+      std::printf("%s\n", cgroup->describe().c_str());
+    } else {
+      std::printf("no cgroup: %s (the budget is the engine's own accounting only)\n", entered.status().message().c_str());
+    }
+  }
+
+  if (drop_caches) std::printf("%s\n", drop_page_cache().c_str());
+  std::fflush(stdout);
+  std::mt19937 rng(static_cast<uint32_t>(seed));
+  std::vector<int32_t> prompt;
+  std::vector<DecodeRun> runs;
+  auto options = single_sequence_options(streaming, kernel_flags, *precision, prompt_tokens, new_tokens, false);
+  if (!options.ok()) return usage_error("bench e2e", options.status());
+  {
+    auto probe = ContainerReader::open(model_path);
+    if (!probe.ok()) return report_error(probe.status());
+    const auto vocab = static_cast<uint32_t>((*probe)->config().vocab_size);
+    for (int64_t t = 0; t < prompt_tokens; ++t) prompt.push_back(static_cast<int32_t>(rng() % vocab));
+  }
+  auto streamed = decode(model_path, *options, prompt, new_tokens, cgroup.get(), "streaming");
+  if (!streamed.ok()) return report_error(streamed.status());
+  runs.push_back(*streamed);
+  if (baseline == "mmap") {
+    if (drop_caches) std::printf("%s\n", drop_page_cache().c_str());
+    std::fflush(stdout);
+    StreamingFlags none = streaming;
+    none.ram_budget.clear();
+    auto plain = single_sequence_options(none, kernel_flags, *precision, prompt_tokens, new_tokens, false);
+    if (!plain.ok()) return usage_error("bench e2e", plain.status());
+    auto mapped = decode(model_path, *plain, prompt, new_tokens, cgroup.get(), "mmap");
+    if (!mapped.ok()) return report_error(mapped.status());
+    runs.push_back(*mapped);
+  }
+
+  const double memory_bytes = static_cast<double>(touched.every_step) +
+                              static_cast<double>(moe_layers * routed) * static_cast<double>(expert_bytes);
+  const double memory_bound = triad_gbs > 0 ? memory_bytes / (triad_gbs * 1e9) : 0;
+  std::printf("\nper decode token: %s non-expert weights + %lld routed experts x %s = %s from memory\n",
+              format_bytes(touched.every_step).c_str(), static_cast<long long>(moe_layers * routed),
+              format_bytes(expert_bytes).c_str(), format_bytes(static_cast<uint64_t>(memory_bytes)).c_str());
+  std::printf("| run | tok/s | ms/token | read/token | hit rate | I/O bound ms | memory bound ms | / larger | cgroup peak |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  for (const DecodeRun& r : runs) {
+    const double io_bound = fio_bw > 0 ? r.bytes_per_token() / fio_bw : 0;
+    const double larger = std::max(io_bound, memory_bound);
+    const uint64_t accesses = r.hits + r.misses;
+    char hit[32] = "-";
+    if (accesses) std::snprintf(hit, sizeof(hit), "%.1f%%", 100.0 * static_cast<double>(r.hits) / static_cast<double>(accesses));
+    char peak[64] = "-";
+    if (cgroup) std::snprintf(peak, sizeof(peak), "%s%s", format_bytes(r.peak).c_str(), r.limit_hits ? " (at limit)" : "");
+    std::printf("| %s | %.2f | %.1f | %s | %s | %.1f | %.1f | %.2f | %s |\n", r.label.c_str(),
+                r.per_token_s() > 0 ? 1.0 / r.per_token_s() : 0, 1e3 * r.per_token_s(),
+                format_bytes(static_cast<uint64_t>(r.bytes_per_token())).c_str(), hit, 1e3 * io_bound, 1e3 * memory_bound,
+                larger > 0 ? r.per_token_s() / larger : 0, peak);
+  }
+  if (cgroup && cgroup->oom_kills() > 0) std::printf("cgroup: %llu OOM kills\n", static_cast<unsigned long long>(cgroup->oom_kills()));
+  std::printf("bench e2e: %s, budget %s, %lld decode tokens per run\n", model_path.c_str(), streaming.ram_budget.c_str(),
+              static_cast<long long>(runs.front().tokens));
+  return 0;
+}
+
+}  // namespace moestream::cli
