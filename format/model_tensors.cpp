@@ -124,3 +124,20 @@ std::optional<ExpertTensorName> parse_expert_tensor_name(std::string_view s) {
 }
 
 }  // namespace moestream
+
+namespace moestream {
+
+uint64_t tensor_spec_bytes(const TensorSpec& spec, const ModelConfig& config) {
+  uint64_t n = 1;
+  for (int64_t d : spec.shape) n *= static_cast<uint64_t>(d);
+  const DType dtype = spec.checkpoint_dtype(config.quant_method == "fp8");
+  uint64_t bytes = n * dtype_size(dtype);
+  if (dtype == DType::kF8E4M3) {
+    bytes += scale_count(spec.shape[0], spec.shape[1], static_cast<uint32_t>(config.weight_block_rows),
+                         static_cast<uint32_t>(config.weight_block_cols)) *
+             (config.scale_fmt == "ue8m0" ? 1 : 4);
+  }
+  return bytes;
+}
+
+}  // namespace moestream

@@ -40,6 +40,10 @@ struct TensorSpec {
 // then layer by layer; routed experts of a layer last, by expert then gate/up/down.
 std::vector<TensorSpec> deepseek_v3_tensor_specs(const ModelConfig& config);
 
+// Bytes a tensor takes in a checkpoint of this config (FP8 or BF16, per config.quant_method),
+// its block scales included: what a container holds for it, before padding.
+uint64_t tensor_spec_bytes(const TensorSpec& spec, const ModelConfig& config);
+
 // Recognises "model.layers.L.mlp.experts.E.{gate,up,down}_proj.weight".
 struct ExpertTensorName {
   int64_t layer;

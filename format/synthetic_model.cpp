@@ -302,17 +302,7 @@ Result<ModelConfig> synth_preset_config(const SynthOptions& o) {
 
 uint64_t synth_model_bytes(const ModelConfig& c) {
   uint64_t total = 0;
-  const bool fp8 = c.quant_method == "fp8";
-  for (const TensorSpec& s : deepseek_v3_tensor_specs(c)) {
-    uint64_t n = 1;
-    for (int64_t d : s.shape) n *= static_cast<uint64_t>(d);
-    const DType dtype = s.checkpoint_dtype(fp8);
-    total += n * dtype_size(dtype);
-    if (dtype == DType::kF8E4M3) {
-      total += scale_count(s.shape[0], s.shape[1], static_cast<uint32_t>(c.weight_block_rows),
-                           static_cast<uint32_t>(c.weight_block_cols)) * (c.scale_fmt == "ue8m0" ? 1 : 4);
-    }
-  }
+  for (const TensorSpec& s : deepseek_v3_tensor_specs(c)) total += tensor_spec_bytes(s, c);
   return total;
 }
 

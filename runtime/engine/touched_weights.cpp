@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string>
 
+#include "format/model_tensors.h"
 #include "format/moestream_generated.h"
 
 namespace moestream {
@@ -53,6 +54,31 @@ TouchedWeights touched_weights(const ContainerReader& reader) {
     }
   }
   return w;
+}
+
+TouchedWeights touched_weights(const ModelConfig& c) {
+  TouchedWeights w;
+  for (const TensorSpec& spec : deepseek_v3_tensor_specs(c)) {
+    if (spec.expert >= 0) continue;  // routed experts are the cache's
+    const uint64_t bytes = tensor_spec_bytes(spec, c);
+    switch (tensor_use(spec.name, c)) {
+      case TensorUse::kEveryStep: w.every_step += bytes; break;
+      case TensorUse::kEmbeddingRows:
+        w.embedding += bytes;
+        w.embedding_row = c.vocab_size > 0 ? (bytes + c.vocab_size - 1) / c.vocab_size : bytes;
+        break;
+      case TensorUse::kMtp: w.mtp += bytes; break;
+    }
+  }
+  return w;
+}
+
+uint64_t routed_expert_bytes(const ModelConfig& c) {
+  uint64_t bytes = 0;
+  for (const TensorSpec& spec : deepseek_v3_tensor_specs(c)) {
+    if (spec.expert == 0 && spec.layer == c.first_k_dense_replace) bytes += tensor_spec_bytes(spec, c);
+  }
+  return bytes;
 }
 
 bool keep_mapped_after_check(std::string_view name, const ModelConfig& config, bool mtp_runs) {

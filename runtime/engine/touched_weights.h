@@ -28,6 +28,11 @@ struct TouchedWeights {
 };
 
 TouchedWeights touched_weights(const ContainerReader& reader);
+// The same for a model known only by its config (the built-in DeepSeek-V3 shape of `plan
+// --project`): the tensor set of format/model_tensors.h at its checkpoint sizes.
+TouchedWeights touched_weights(const ModelConfig& config);
+// Bytes of one routed expert (gate, up and down with their scales) of such a model.
+uint64_t routed_expert_bytes(const ModelConfig& config);
 
 // Whether a tensor's pages stay mapped after the load-time checks read them: those read every
 // step do; the embedding table (its rows come back as steps read them) and the MTP layer

@@ -113,7 +113,7 @@ TEST_CASE("C API: NULLs, unknown struct sizes and out-of-range values are errors
   moestream_engine_close(nullptr);
 }
 
-TEST_CASE("C API: cancel from a second thread mid-generation; two engines at once") {
+TEST_CASE("C API: cancel from a second thread mid-generation, two engines at once") {
   TempDir dir;
   const std::string path = mini(dir);
   moestream_engine* a = open_engine(path);

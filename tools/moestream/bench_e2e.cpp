@@ -154,9 +154,9 @@ int run_bench_e2e(int argc, char** argv) {
     auto opened = ContainerReader::open(model_path);
     if (!opened.ok()) return report_error(opened.status());
     const ContainerReader& reader = **opened;
-    moe_layers = static_cast<int64_t>(reader.expert_layers().size());
     routed = reader.config().num_experts_per_tok;
     for (int64_t layer : reader.expert_layers()) {
+      if (layer < reader.config().num_hidden_layers) ++moe_layers;  // the MTP layer's run only for drafts
       for (int64_t x = 0; x < reader.config().n_routed_experts; ++x) {
         auto b = reader.expert_blob(layer, x);
         if (!b.ok()) return report_error(b.status());

@@ -2,16 +2,25 @@
 // of this model would hold, without loading it: the KV cache for the requested context, the
 // forward pass's scratch (which does not grow with the context), the logits, the resident
 // weights and, under a budget, the expert slots left and the longest context that fits; with
-// no budget, the smallest budget that runs the requested context.
+// no budget, the smallest budget that runs the requested context. With --project, a decode
+// speed projected for a machine described by flags (plan_projection.h); MODEL.mst may then be
+// `deepseek-v3`, the built-in 671B shape.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "arg_parser.h"
 #include "cli_common.h"
 #include "command_registry.h"
 #include "engine_flags.h"
 #include "kernel_flags.h"
+#include "format/synthetic_model.h"
 #include "kernels/kernel_threads.h"
+#include "plan_projection.h"
+#include "platform/memory_probe.h"
+#include "runtime/engine/touched_weights.h"
 #include "platform/progress_bar.h"
 #include "runtime/engine/streaming_session.h"
 #include "runtime/kv_cache.h"
@@ -55,6 +64,113 @@ uint64_t smallest_budget(const ContainerReader& reader, StreamingOptions s, cons
   return hi;
 }
 
+struct ProjectFlags {
+  bool on = false;
+  std::string ram;
+  double nvme_gbs = 0, memory_gbs = 0, hit_rate = -1;
+  int64_t cores = 0;
+  std::string traces;
+};
+
+constexpr const char* kBuiltInShape = "deepseek-v3";
+
+// The trace files named by a comma list; a directory stands for its .csv and .mstrace files.
+std::vector<std::string> trace_files(const std::string& list) {
+  std::vector<std::string> files;
+  for (const std::string& item : split_list(list)) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(item, ec)) {
+      for (const auto& entry : std::filesystem::recursive_directory_iterator(item, ec)) {
+        const std::string ext = entry.path().extension().string();
+        if (entry.is_regular_file() && (ext == ".csv" || ext == ".mstrace")) files.push_back(entry.path().string());
+      }
+    } else {
+      files.push_back(item);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+int run_projection(const std::string& model_path, const Request& r, const StreamingFlags& streaming,
+                   const ProjectFlags& f) {
+  const auto ram = parse_byte_size(f.ram);
+  if (!ram || f.nvme_gbs <= 0 || f.memory_gbs <= 0) {
+    return usage_error("plan", "--project needs --ram SIZE, --nvme-gbs and --memory-gbs");
+  }
+  if (f.hit_rate < 0 && f.traces.empty()) {
+    return usage_error("plan", "--project needs a routing trace (--trace FILES|DIR) or --hit-rate F");
+  }
+  const int64_t threads = f.cores > 0 ? f.cores : kernels::kernel_threads();
+  const int64_t step_rows = r.prefill_chunk + r.parallel;
+  StreamingOptions s;
+  if (auto o = streaming.to_options(); o.ok()) s = *o;
+  s.ram_budget = *ram;
+  DecodeProjection p;
+  Result<RamBudgetPlan> plan = invalid_argument("no plan");
+  if (model_path == kBuiltInShape) {
+    SynthOptions synth;
+    synth.preset = "full";
+    auto config = synth_preset_config(synth);
+    if (!config.ok()) return report_error(config.status());
+    const ModelConfig& c = *config;
+    const TouchedWeights touched = touched_weights(c);
+    RamBudgetInputs in;
+    in.budget = *ram;
+    in.resident_weight_bytes = touched.bytes(false);
+    in.kv_cache_bytes = kv_cache_bytes(c, r.context * r.parallel, r.precision);
+    in.overhead_bytes = default_overhead_bytes(current_rss_bytes(), forward_scratch_bytes(c, step_rows, threads) +
+                                                                        static_cast<uint64_t>(r.parallel * c.vocab_size * 4));
+    in.slot_bytes = align_up(routed_expert_bytes(c), kPageSize);
+    in.min_slots = c.num_experts_per_tok + std::max<int64_t>(0, s.prefetch_margin);
+    in.total_experts = (c.num_hidden_layers - c.first_k_dense_replace + c.num_nextn_predict_layers) * c.n_routed_experts;
+    plan = plan_ram_budget(in);
+    p.moe_layers = c.num_hidden_layers - c.first_k_dense_replace;
+    p.top_k = c.num_experts_per_tok;
+    p.experts_per_layer = c.n_routed_experts;
+    p.expert_bytes = routed_expert_bytes(c);
+    p.every_step_bytes = touched.every_step;
+    std::printf("DeepSeek-V3 671B (built-in shape): %lld layers (%lld MoE), %lld routed experts of %s, %s of non-expert "
+                "weights read every step\n",
+                static_cast<long long>(c.num_hidden_layers), static_cast<long long>(p.moe_layers),
+                static_cast<long long>(c.n_routed_experts), format_bytes(p.expert_bytes).c_str(),
+                format_bytes(touched.every_step).c_str());
+  } else {
+    auto reader = ContainerReader::open(model_path);
+    if (!reader.ok()) return report_error(reader.status());
+    const ModelConfig& c = (*reader)->config();
+    plan = plan_streaming_budget(**reader, s, workload_of(r, r.context), 0);
+    for (int64_t layer : (*reader)->expert_layers()) {
+      if (layer < c.num_hidden_layers) ++p.moe_layers;
+    }
+    p.top_k = c.num_experts_per_tok;
+    p.experts_per_layer = c.n_routed_experts;
+    p.expert_bytes = routed_expert_bytes(c);
+    p.every_step_bytes = touched_weights(**reader).every_step;
+  }
+  if (!plan.ok()) {
+    std::printf("refused: %s\n", plan.status().message().c_str());
+    return 1;
+  }
+  p.plan = *plan;
+  p.cached_fraction = std::min(1.0, static_cast<double>(p.plan.slots) / static_cast<double>(p.moe_layers * p.experts_per_layer));
+  if (f.hit_rate >= 0) {
+    p.hit_rate = f.hit_rate;
+    p.hit_source = "given with --hit-rate";
+  } else {
+    auto hit = trace_hit_rate(trace_files(f.traces), p.cached_fraction, &p.hit_source);
+    if (!hit.ok()) return report_error(hit.status());
+    p.hit_rate = *hit;
+  }
+  MachineModel m;
+  m.nvme_bytes_per_s = f.nvme_gbs * 1e9;
+  m.memory_bytes_per_s = f.memory_gbs * 1e9;
+  std::printf("machine: %s RAM, NVMe %.1f GB/s, memory %.1f GB/s, %lld cores\n", format_bytes(*ram).c_str(), f.nvme_gbs,
+              f.memory_gbs, static_cast<long long>(threads));
+  std::printf("%s", describe_projection(p, m).c_str());
+  return 0;
+}
+
 int run_plan(int argc, char** argv) {
   ArgParser args("plan", "What a run would hold: KV cache and scratch for the requested context, resident weights, "
                          "expert slots under --ram-budget and the longest context that fits. Loads nothing.");
@@ -65,6 +181,18 @@ int run_plan(int argc, char** argv) {
   args.option("--parallel", &r.parallel, "N", "sequences at once (default 1)", 1, 4096);
   args.option("--prefill-chunk", &r.prefill_chunk, "N", "prompt tokens per step (default 256)", 1, 1 << 20);
   args.option("--kv-cache", &kv, "f32|bf16", "KV cache precision (default f32)");
+  ProjectFlags project;
+  args.flag("--project", &project.on,
+            "project decode tok/s on a machine given by --ram, --nvme-gbs, --memory-gbs, --cores (MODEL.mst may be "
+            "'deepseek-v3', the built-in 671B shape)");
+  args.option("--ram", &project.ram, "SIZE", "with --project: the RAM the run may use (its --ram-budget)");
+  args.option("--nvme-gbs", &project.nvme_gbs, "GB/s", "with --project: the NVMe's read bandwidth", 0, 1e4);
+  args.option("--memory-gbs", &project.memory_gbs, "GB/s", "with --project: the memory bandwidth (a triad)", 0, 1e5);
+  args.option("--cores", &project.cores, "N", "with --project: cores (threads) of the machine", 0, 4096);
+  args.option("--trace", &project.traces, "FILE,DIR,..",
+              "with --project: routing traces (CSV or .mstrace; a directory: all of them) for the hit rate");
+  args.option("--hit-rate", &project.hit_rate, "F", "with --project: use this expert-cache hit rate (0..1) instead",
+              0, 1);
   StreamingFlags streaming;
   streaming.add_to(args);
   KernelFlags kernel_flags;
@@ -75,6 +203,7 @@ int run_plan(int argc, char** argv) {
   auto precision = parse_kv_cache_precision(kv);
   if (!precision.ok()) return usage_error("plan", precision.status());
   r.precision = *precision;
+  if (project.on) return run_projection(model_path, r, streaming, project);
   auto reader = ContainerReader::open(model_path);
   if (!reader.ok()) return report_error(reader.status());
   const ModelConfig& c = (*reader)->config();

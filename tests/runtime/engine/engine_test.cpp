@@ -95,7 +95,7 @@ TEST_CASE("engine: streaming under a RAM budget, a batch shares one expert cache
   CHECK(engine->cache_report().find("expert cache report") != std::string::npos);
 }
 
-TEST_CASE("engine: cancel from the token callback or another thread; the others go on") {
+TEST_CASE("engine: cancel from the token callback or another thread, the others go on") {
   TempDir dir;
   auto engine = open_engine(convert_golden(dir, "bf16"));
   RequestHandle victim;

@@ -41,3 +41,21 @@ TEST_CASE("touched weights: every tensor in one class, the embedding by rows, MT
   CHECK((*reader)->verify_tensor_checksums([](std::string_view) { return true; }).ok());
   CHECK((*reader)->verify_tensor_checksums().ok());
 }
+
+TEST_CASE("touched weights of a config alone equal those of its container, routed expert bytes too") {
+  TempDir dir;
+  auto reader = ContainerReader::open(synth_mini_model(dir));
+  REQUIRE(reader.ok());
+  const ModelConfig& c = (*reader)->config();
+  const TouchedWeights from_file = touched_weights(**reader);
+  const TouchedWeights from_shape = touched_weights(c);
+  CHECK(from_shape.every_step == from_file.every_step);
+  CHECK(from_shape.embedding == from_file.embedding);
+  CHECK(from_shape.embedding_row == from_file.embedding_row);
+  CHECK(from_shape.mtp == from_file.mtp);
+  const int64_t layer = (*reader)->expert_layers().front();
+  // The blob holds the three tensors and their scales, each part aligned to 4 KiB.
+  const uint64_t blob = (*reader)->expert_blob(layer, 0).value().raw_size;
+  CHECK(routed_expert_bytes(c) <= blob);
+  CHECK(routed_expert_bytes(c) + 6 * 4096 > blob);
+}
