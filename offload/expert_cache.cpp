@@ -200,6 +200,7 @@ Status ExpertCache::pin(int64_t layer, std::span<const int64_t> experts) {
     }
     ++slot.pins;
     ++st.hits;
+    if (slot.state == SlotState::kLoading && slot.prefetched_unused) loader_->promote(static_cast<uint64_t>(it->second));
     if (listener_) {
       using Kind = ExpertCacheEvent::Kind;
       const bool loading = slot.state == SlotState::kLoading;

@@ -99,6 +99,19 @@ void ExpertLoader::submit(std::vector<LoadJob> jobs) {
   cv_.notify_all();
 }
 
+void ExpertLoader::promote(uint64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = std::find_if(background_.begin(), background_.end(), [&](const LoadJob& j) { return j.id == id; });
+    if (it == background_.end()) return;  // started already, or done
+    LoadJob job = std::move(*it);
+    background_.erase(it);
+    job.urgent = true;
+    urgent_.push_back(std::move(job));
+  }
+  cv_.notify_all();
+}
+
 void ExpertLoader::drain() {
   std::unique_lock<std::mutex> lock(mutex_);
   cv_.wait(lock, [this] { return outstanding_ == 0; });
@@ -133,6 +146,7 @@ bool ExpertLoader::start_job(LoadJob job) {
     chunks.push_back({active.get(), b.offset + done, active->read_target + done, length, 0});
   }
   active->chunks_pending = chunks.size();
+  if (job.urgent) ++urgent_reading_;
   // Demand chunks go ahead of the prefetch chunks already queued.
   if (job.urgent) {
     chunks_.insert(chunks_.begin(), chunks.begin(), chunks.end());
@@ -146,6 +160,9 @@ bool ExpertLoader::start_job(LoadJob job) {
 void ExpertLoader::issue_chunks() {
   std::vector<ReadRequest> requests;
   while (!chunks_.empty() && backend_->in_flight() + requests.size() < backend_->queue_depth()) {
+    // Demand chunks are at the front; a prefetch chunk waits while any demand job is reading,
+    // so that it does not take a share of the device's bandwidth from the critical path.
+    if (!chunks_.front().job->job.urgent && urgent_reading_ > 0) break;
     Chunk c = chunks_.front();
     chunks_.pop_front();
     const uint64_t tag = next_tag_++;
@@ -234,6 +251,7 @@ void ExpertLoader::on_completion(const ReadCompletion& completion) {
 
 void ExpertLoader::maybe_finish(ActiveJob* job) {
   if (job->chunks_pending != 0) return;
+  if (job->job.urgent) --urgent_reading_;
   auto it = std::find_if(active_.begin(), active_.end(), [&](const auto& p) { return p.get() == job; });
   std::unique_ptr<ActiveJob> owned = std::move(*it);
   active_.erase(it);
@@ -300,6 +318,8 @@ void ExpertLoader::io_loop() {
       while (chunks_.size() < backend_->queue_depth()) {
         std::deque<LoadJob>* q = nullptr;
         for (std::deque<LoadJob>* candidate : {&urgent_, &background_}) {
+          // Prefetches start only when no demand read is waiting or under way.
+          if (candidate == &background_ && (!urgent_.empty() || urgent_reading_ > 0)) continue;
           if (!candidate->empty() &&
               (candidate->front().blob.compression == BlobCompression::kNone || !free_staging_.empty())) {
             q = candidate;

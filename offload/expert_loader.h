@@ -3,7 +3,9 @@
 // them in flight, retries EIO and short reads a bounded number of times, and hands finished
 // blobs to a thread pool that checks the xxh3 checksum and decompresses zstd blobs (read into
 // a staging buffer first) before the completion callback fires. Urgent (demand) jobs go ahead
-// of queued prefetches.
+// of queued prefetches, and a prefetch read starts only while no demand read is waiting or
+// under way: when the device is the bottleneck, a prefetch that shares its bandwidth with a
+// demand read delays the step by what it takes (issue 26 measured prefetch losing to none).
 #pragma once
 
 #include <sys/uio.h>
@@ -52,7 +54,8 @@ struct LoadJob {
   ExpertBlobInfo blob;
   uint8_t* destination = nullptr;  // >= raw_size bytes; >= padded_size for raw blobs; 4 KiB-aligned
   int destination_buffer = -1;     // index into the registered buffers, -1 = none
-  bool urgent = false;             // demand load: goes ahead of queued prefetches
+  bool urgent = false;             // demand load: goes ahead of queued prefetches, which wait
+                                   // while any demand read is under way
 };
 
 struct LoaderCounters {
@@ -86,6 +89,9 @@ class ExpertLoader {
 
   // Queues a batch; all of it is submitted together as queue depth allows.
   void submit(std::vector<LoadJob> jobs);
+  // A prefetch job that has not started becomes a demand job (the layer now needs it): it goes
+  // to the back of the demand queue instead of waiting for every demand read to finish.
+  void promote(uint64_t id);
   // Blocks until every job submitted so far has called back.
   void drain();
 
@@ -136,6 +142,7 @@ class ExpertLoader {
   // I/O thread only.
   std::vector<std::unique_ptr<ActiveJob>> active_;
   std::deque<Chunk> chunks_;  // ready to issue
+  int64_t urgent_reading_ = 0;  // demand jobs started whose reads have not all completed
   std::vector<Chunk> in_flight_;
   std::vector<uint64_t> in_flight_tags_;  // parallel to in_flight_
   uint64_t next_tag_ = 1;

@@ -49,7 +49,10 @@ void StreamingExpertProvider::release(const AcquiredExpert& expert) {
 void StreamingExpertProvider::prefetch(int64_t layer, std::span<const int64_t> experts) {
   predicted_[layer].assign(experts.begin(), experts.end());
   ++recall_.hints;
-  if (recent_precision_ < kPrefetchMinPrecision) {
+  // A hint for a prompt chunk names every expert any of its rows may pick: reading more than
+  // a quarter of the slots ahead would evict what the layers in between still use.
+  const bool too_many = static_cast<int64_t>(experts.size()) > std::max<int64_t>(1, window_limit_ / 4);
+  if (recent_precision_ < min_precision_ || too_many) {
     ++recall_.gated;  // scored when the layer runs, so the gate opens again if guesses improve
     return;
   }

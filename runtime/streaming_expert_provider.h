@@ -9,7 +9,8 @@
 // when reads are the bottleneck a right one saves only the part of its read hidden behind
 // compute, so below kPrefetchMinPrecision the hints are only scored, not read. On issue 26's
 // full-width model under 8 GiB, prefetch at 59-65 % precision was 1.9-2.2 tok/s against 2.4
-// with none.
+// with none (docs/benchmarks.md). A hint naming more than a quarter of the slots (a prompt
+// chunk's union) is only scored too.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,9 @@ class StreamingExpertProvider : public ExpertProvider {
   Result<AcquiredExpert> acquire_next_ready() override;
   void end_batch() override;
 
+  // Hints are read only while their measured precision is at least this (0: always).
+  void set_prefetch_min_precision(double p) { min_precision_ = p; }
+  double prefetch_min_precision() const { return min_precision_; }
   ExpertCache& cache() { return cache_; }
   PrefetchRecall recall() const { return recall_; }
   int64_t outstanding() const { return outstanding_; }
@@ -66,6 +70,7 @@ class StreamingExpertProvider : public ExpertProvider {
   std::map<int64_t, std::vector<int64_t>> predicted_;  // per layer, until that layer runs
   PrefetchRecall recall_;
   double recent_precision_ = 1.0;  // moving average over layer steps; starts trusting
+  double min_precision_ = kPrefetchMinPrecision;
 };
 
 }  // namespace moestream

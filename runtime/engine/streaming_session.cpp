@@ -63,6 +63,7 @@ Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& 
   session->plan = plan;
   MOESTREAM_ASSIGN_OR_RETURN(session->cache, ExpertCache::create(reader, options));
   session->provider = std::make_unique<StreamingExpertProvider>(reader, *session->cache);
+  session->provider->set_prefetch_min_precision(streaming.prefetch_min_precision);
   const ExpertLoader& loader = session->cache->loader();
   if (!log) return session;
   log(plan.describe());
@@ -100,12 +101,12 @@ std::string streaming_report(const StreamingSession& session) {
   char line[512];
   std::snprintf(line, sizeof(line),
                 "prefetch: recall %.1f%% (%llu of %llu needed experts predicted, %llu named), precision %.1f%%, "
-                "read for %llu of %llu layer steps (below %.0f%% precision only scored), "
+                "read for %llu of %llu layer steps (the rest only scored: precision under %.0f%% or more than a quarter of the slots), "
                 "%llu prefetched unused and evicted (%s wasted)\n",
                 100.0 * r.recall(), static_cast<unsigned long long>(r.correct),
                 static_cast<unsigned long long>(r.needed), static_cast<unsigned long long>(r.predicted),
                 100.0 * r.precision(), static_cast<unsigned long long>(r.hints - r.gated),
-                static_cast<unsigned long long>(r.hints), 100.0 * kPrefetchMinPrecision,
+                static_cast<unsigned long long>(r.hints), 100.0 * session.provider->prefetch_min_precision(),
                 static_cast<unsigned long long>(total.wasted_prefetches), format_bytes(total.wasted_bytes).c_str());
   out += line;
   const LoaderCounters lc = session.cache->loader().counters();

@@ -109,6 +109,84 @@ TEST_CASE("the loader reads every blob of a layer in small requests, byte-exact,
   }
 }
 
+namespace {
+
+// Passes reads through and records, for each request of a prefetch (background) blob, how many
+// demand requests had completed and were in flight when it was submitted.
+class OrderRecordingBackend : public ReadBackend {
+ public:
+  OrderRecordingBackend(std::unique_ptr<ReadBackend> inner, std::vector<std::pair<uint64_t, uint64_t>> demand)
+      : inner_(std::move(inner)), demand_(std::move(demand)) {}
+  std::string describe() const override { return inner_->describe(); }
+  unsigned queue_depth() const override { return inner_->queue_depth(); }
+  unsigned in_flight() const override { return inner_->in_flight(); }
+  bool direct_io() const override { return inner_->direct_io(); }
+  void register_buffers(const std::vector<iovec>& buffers) override { inner_->register_buffers(buffers); }
+  Status submit(std::span<const ReadRequest> requests) override {
+    for (const ReadRequest& r : requests) {
+      const bool is_demand = demand(r.offset);
+      if (is_demand) {
+        ++demand_in_flight_;
+        ++demand_submitted_;
+      } else {
+        demand_in_flight_at_prefetch_ = std::max(demand_in_flight_at_prefetch_, demand_in_flight_);
+        if (first_prefetch_after_ < 0) first_prefetch_after_ = demand_completed_;
+      }
+      offsets_[r.tag] = r.offset;
+    }
+    return inner_->submit(requests);
+  }
+  Result<unsigned> wait(std::vector<ReadCompletion>& out, unsigned min_complete) override {
+    const size_t before = out.size();
+    auto got = inner_->wait(out, min_complete);
+    for (size_t i = before; i < out.size(); ++i) {
+      if (demand(offsets_[out[i].tag])) --demand_in_flight_, ++demand_completed_;
+    }
+    return got;
+  }
+
+  int demand_in_flight_at_prefetch_ = 0;  // most demand reads under way when a prefetch read started
+  int first_prefetch_after_ = -1;         // demand reads completed when the first prefetch read started
+  int demand_submitted_ = 0;
+
+ private:
+  bool demand(uint64_t offset) const {
+    for (const auto& [b, e] : demand_) {
+      if (offset >= b && offset < e) return true;
+    }
+    return false;
+  }
+  std::unique_ptr<ReadBackend> inner_;
+  std::vector<std::pair<uint64_t, uint64_t>> demand_;
+  std::map<uint64_t, uint64_t> offsets_;
+  int demand_in_flight_ = 0, demand_completed_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("prefetch reads wait while any demand read is under way") {
+  TempDir dir;
+  const std::string path = synth_container(dir, "raw.mst");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  // load_layer makes even experts demand jobs and odd ones prefetches, all in one submit.
+  std::vector<std::pair<uint64_t, uint64_t>> demand;
+  for (int64_t e = 0; e < (*reader)->config().n_routed_experts; e += 2) {
+    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
+    demand.emplace_back(b.offset, b.offset + b.padded_size);
+  }
+  auto recording = std::make_unique<OrderRecordingBackend>(plain_backend(path), demand);
+  OrderRecordingBackend* rec = recording.get();
+  ExpertLoaderOptions options;
+  options.request_size = 16384;
+  options.queue_depth = 8;
+  LoadAll all = load_layer(**reader, 1, options, std::move(recording));
+  for (auto& [id, s] : all.results) CHECK_MESSAGE(s.ok(), s.to_string());
+  CHECK(rec->demand_submitted_ > 8);  // more demand requests than the queue holds
+  CHECK(rec->demand_in_flight_at_prefetch_ == 0);
+  CHECK(rec->first_prefetch_after_ == rec->demand_submitted_);
+}
+
 TEST_CASE("transient EIO and short reads are retried, persistent ones fail naming layer, expert and file") {
   TempDir dir;
   const std::string path = synth_container(dir, "m.mst");

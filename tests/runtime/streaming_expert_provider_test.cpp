@@ -232,4 +232,19 @@ TEST_CASE("prefetch is gated on its measured precision: wrong guesses stop the r
   CHECK(after.hints == 46);
   CHECK(after.gated < after.hints);
   CHECK(provider.outstanding() == 0);
+
+  // A hint naming more than a quarter of the slots (16 / 4) is scored, never read.
+  const uint64_t before_wide = prefetches();
+  const int64_t wide[5] = {50, 51, 52, 53, 54};
+  provider.prefetch(layer, wide);
+  CHECK(prefetches() == before_wide);
+  CHECK(provider.recall().gated == after.gated + 1);
+
+  // --prefetch-min-precision 0: wrong guesses are read all the same.
+  provider.set_prefetch_min_precision(0.0);
+  for (int i = 0; i < 8; ++i) {
+    const uint64_t was = prefetches();
+    step(false);
+    CHECK(prefetches() > was);
+  }
 }

@@ -190,8 +190,10 @@ int run_bench_e2e(int argc, char** argv) {
     std::vector<double> runs;
     for (int i = 0; i < 3; ++i) runs.push_back(triad.measure(triad_seconds));
     const Stats s = stats_of(runs);
-    triad_gbs = s.median;
-    std::printf("triad: %.1f GB/s (%.1f..%.1f)\n", s.median, s.min, s.max);
+    // The bound is the best the machine showed: on a shared host the median swings with the
+    // neighbours' load.
+    triad_gbs = s.max;
+    std::printf("triad: %.1f GB/s (best of 3; median %.1f, least %.1f)\n", s.max, s.median, s.min);
   }
 
   // The bounds are the machine's, measured before the limit applies (the triad's arrays would

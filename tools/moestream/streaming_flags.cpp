@@ -16,6 +16,9 @@ void StreamingFlags::add_to(ArgParser& args) {
               "tokens after which LFU counts halve (default 32, as in cachesim)", 1e-3, 1e12);
   args.option("--prefetch-margin", &prefetch_margin, "N",
               "pre-gate the next layer and prefetch its top-k + N experts (default 2; -1 = off)", -1, 4096);
+  args.option("--prefetch-min-precision", &prefetch_min_precision, "F",
+              "read pre-gated experts only while that share of them turned out used (recent layer steps; default "
+              "0.8, 0 = always)", 0, 1);
   args.option("--pin-profile", &pin_profile, "FILE", "hot set of 'LAYER EXPERT' lines kept resident for good");
   args.option("--verify-blobs", &verify_blobs, "on|off", "check each expert's xxh3 as it is read (default on)");
   args.option("--request-size", &request_size, "SIZE", "I/O request size (default 64M: whole blobs)");
@@ -39,7 +42,7 @@ Status StreamingFlags::validate(const ArgParser& args) const {
                    format_bytes(*budget).c_str(), format_bytes(ram).c_str());
     }
   } else {
-    for (const char* flag : {"--cache-policy", "--lfu-half-life", "--prefetch-margin", "--pin-profile",
+    for (const char* flag : {"--cache-policy", "--lfu-half-life", "--prefetch-margin", "--prefetch-min-precision", "--pin-profile",
                              "--verify-blobs", "--request-size", "--queue-depth", "--io-backend"}) {
       if (args.given(flag)) {
         return invalid_argument(std::string(flag) + " only applies when experts are streamed; add --ram-budget SIZE");
@@ -89,6 +92,7 @@ Result<StreamingOptions> StreamingFlags::to_options() const {
   options.policy.kind = cache_policy;
   options.policy.lfu_half_life_tokens = lfu_half_life;
   options.prefetch_margin = prefetch_margin;
+  options.prefetch_min_precision = prefetch_min_precision;
   options.pin_profile = pin_profile;
   return options;
 }
