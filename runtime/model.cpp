@@ -151,6 +151,10 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     if (!s.ok()) return s.with_context("layer " + std::to_string(l));
   }
   for (const SequenceRows& s : seqs) s.cache->set_size(s.start + s.count);
+  if (outputs.every_hidden) {
+    outputs.every_hidden->resize(static_cast<size_t>(rows * hidden));
+    rms_norm_rows(h, rows, final_norm_.data(), hidden, config_.rms_norm_eps, outputs.every_hidden->data());
+  }
 
   // Only the rows asked for go through the final norm and the output head.
   float* selected = arena_.take<float>(static_cast<size_t>(out_rows * hidden));
@@ -210,9 +214,9 @@ uint64_t Model::scratch_bytes(int64_t rows, int64_t context) const {
 
 Status Model::mtp_forward(std::span<const int32_t> next_tokens, const float* final_hidden,
                           KvCache& mtp_cache, std::vector<float>* draft_logits,
-                          std::vector<float>* draft_hidden) {
+                          std::vector<float>* draft_hidden, bool last_row_logits) {
   if (!mtp_) return not_found("this model has no MTP module (num_nextn_predict_layers = 0)");
-  return mtp_->forward(next_tokens, final_hidden, mtp_cache, context(), draft_logits, draft_hidden);
+  return mtp_->forward(next_tokens, final_hidden, mtp_cache, context(), draft_logits, draft_hidden, last_row_logits);
 }
 
 }  // namespace moestream

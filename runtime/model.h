@@ -27,6 +27,9 @@ namespace moestream {
 struct ForwardOutputs {
   std::vector<float>* logits = nullptr;        // [T, vocab]
   std::vector<float>* final_hidden = nullptr;  // [T, hidden], after model.norm (MTP input)
+  // Every row of the step, whatever each step's `output` says, after model.norm: the MTP
+  // layer's input for a prompt whose logits are not wanted. [rows of all steps, hidden].
+  std::vector<float>* every_hidden = nullptr;
 };
 
 // One sequence's share of a batched forward step (Model::forward_batch).
@@ -93,7 +96,7 @@ class Model {
   // [mtp_cache.size(), +T) (docs/model-math.md §11); advances mtp_cache.
   Status mtp_forward(std::span<const int32_t> next_tokens, const float* final_hidden,
                      KvCache& mtp_cache, std::vector<float>* draft_logits,
-                     std::vector<float>* draft_hidden = nullptr);
+                     std::vector<float>* draft_hidden = nullptr, bool last_row_logits = false);
 
  private:
   Model() = default;

@@ -47,7 +47,7 @@ KvCache MtpModule::new_kv_cache(KvCachePrecision precision) const {
 Status MtpModule::forward(std::span<const int32_t> next_tokens, const float* main_hidden,
                           KvCache& cache, const StepContext& context,
                           std::vector<float>* draft_logits,
-                          std::vector<float>* draft_hidden) const {
+                          std::vector<float>* draft_hidden, bool last_row_logits) const {
   const int64_t t_count = static_cast<int64_t>(next_tokens.size());
   if (t_count == 0) return invalid_argument("mtp: no tokens");
   if (cache.layers() != 1 || cache.latent_dim() != kv_lora_rank_ || cache.rope_dim() != rope_dim_) {
@@ -71,8 +71,9 @@ Status MtpModule::forward(std::span<const int32_t> next_tokens, const float* mai
   cache.set_size(start + t_count);
   rms_norm_rows(z.data(), t_count, head_norm_.data(), h, eps_, z.data());
   if (draft_logits) {
-    draft_logits->resize(static_cast<size_t>(t_count * vocab_));
-    kernels::matmul(head_, z.data(), t_count, draft_logits->data());
+    const int64_t first = last_row_logits ? t_count - 1 : 0;
+    draft_logits->resize(static_cast<size_t>((t_count - first) * vocab_));
+    kernels::matmul(head_, z.data() + first * h, t_count - first, draft_logits->data());
   }
   if (draft_hidden) *draft_hidden = std::move(z);
   return ok_status();

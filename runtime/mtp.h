@@ -31,10 +31,12 @@ class MtpModule {
 
   // next_tokens[i] pairs with row i of main_hidden ([T, hidden]); positions continue from
   // cache.size(). draft_hidden (optional) gets the post-shared_head.norm hidden, the
-  // input for recycling into a further draft step.
+  // input for recycling into a further draft step. With `last_row_logits`, draft_logits gets
+  // the last row's logits only (a speculating decoder drafts from the last row; the others
+  // only fill the cache).
   Status forward(std::span<const int32_t> next_tokens, const float* main_hidden, KvCache& cache,
                  const StepContext& context, std::vector<float>* draft_logits,
-                 std::vector<float>* draft_hidden) const;
+                 std::vector<float>* draft_hidden, bool last_row_logits = false) const;
 
  private:
   int64_t layer_ = -1;

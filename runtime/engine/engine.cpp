@@ -99,6 +99,12 @@ struct Sequence {
   GenerationResult result;
   uint64_t first_step_ns = 0, first_token_ns = 0;
   bool finished = false;
+  // MTP speculation (greedy requests with EngineOptions::speculative_mtp): the MTP layer's
+  // cache holds a row per position whose next token is known; `draft` is its guess of the
+  // token after next_input (-1: none yet), verified as the second row of the next step.
+  std::optional<KvCache> mtp_cache;
+  int32_t draft = -1;
+  int32_t verify[2] = {-1, -1};
 
   Sequence(std::shared_ptr<RequestState> s, KvCache c, const Tokenizer* tokenizer)
       : state(std::move(s)),
@@ -158,6 +164,10 @@ struct Engine::Impl {
   void admit(std::shared_ptr<RequestState> state);
   void step();
   void on_token(Sequence& seq, const float* row);
+  // Feeds rows [first, first + tokens.size()) of the step's final hidden states, paired with
+  // the tokens that followed them, to the MTP layer; with `draft`, takes its greedy guess.
+  Status extend_mtp(Sequence& s, std::span<const int32_t> next_tokens, const float* hidden, bool draft);
+  std::vector<float> every_hidden, draft_logits;
   void finish(Sequence& seq, FinishReason reason, Status error = ok_status());
   LayerCacheStats cache_totals() const;
 };
@@ -175,6 +185,12 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
     return invalid_argument("streamed experts are checked as they are read: verify_blobs off needs verify_on_load off");
   MOESTREAM_ASSIGN_OR_RETURN(impl->reader, ContainerReader::open(path));
   const ModelConfig& c = impl->reader->config();
+  if (options.speculative_mtp && c.num_nextn_predict_layers < 1) {
+    return invalid_argument(path + " has no MTP layer to draft with; decode without speculation");
+  }
+  // A speculating decode step has two rows per sequence, and the MTP layer runs.
+  const bool mtp_runs = options.plan_mtp || options.speculative_mtp;
+  const int64_t decode_rows = options.max_sequences * (options.speculative_mtp ? 2 : 1);
   impl->max_context = options.max_context;
   if (c.max_position_embeddings > 0) impl->max_context = std::min<int64_t>(impl->max_context, c.max_position_embeddings);
   kernels::set_kernel_threads(options.threads);
@@ -189,10 +205,10 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
   if (options.streaming) {
     StreamingWorkload workload;
     workload.kv_tokens = impl->max_context * options.max_sequences;
-    workload.step_rows = options.prefill_chunk + options.max_sequences;
-    workload.logit_rows = options.plan_logit_rows > 0 ? options.plan_logit_rows : options.max_sequences;
+    workload.step_rows = options.prefill_chunk + decode_rows;
+    workload.logit_rows = options.plan_logit_rows > 0 ? options.plan_logit_rows : decode_rows;
     workload.kv_precision = options.kv_precision;
-    workload.mtp = options.plan_mtp;
+    workload.mtp = mtp_runs;
     auto session = open_streaming(*impl->reader, *options.streaming, workload, options.log);
     if (!session.ok()) return session.status().with_context(path);
     impl->streaming = std::move(session).value();
@@ -208,7 +224,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
     // The check reads every tensor; the embedding table (a few rows per step) and the MTP
     // layer (unless it runs) are handed back as it goes, so RSS is what the plan counted.
     const ModelConfig& config = impl->reader->config();
-    const bool mtp = options.plan_mtp;
+    const bool mtp = mtp_runs;
     Status s = options.verify_on_load == "full"
                    ? impl->reader->verify_all_checksums()
                    : impl->reader->verify_tensor_checksums([&](std::string_view name) {
@@ -429,10 +445,16 @@ void Engine::Impl::admit(std::shared_ptr<RequestState> state) {
   seq->sampler.set_generated_start(r.prompt.size());
   seq->max_tokens = std::min<int64_t>(r.max_tokens, max_context - seq->prompt_size);
   seq->history.reserve(static_cast<size_t>(seq->prompt_size + seq->max_tokens));
-  seq->cache.reserve(seq->prompt_size + seq->max_tokens);
-  // A cached prefix (whole blocks; at least the last prompt token is always computed, for
-  // its logits).
-  seq->prompt_done = prefix_cache->restore(r.prompt, seq->prompt_size - 1, seq->cache);
+  seq->cache.reserve(seq->prompt_size + seq->max_tokens + 1);
+  if (options.speculative_mtp && r.sampling.temperature <= 0) {
+    seq->mtp_cache.emplace(model->mtp()->new_kv_cache(options.kv_precision));
+    seq->mtp_cache->reserve(seq->prompt_size + seq->max_tokens + 1);
+  } else {
+    // A cached prefix (whole blocks; at least the last prompt token is always computed, for
+    // its logits). A speculating sequence computes its whole prompt: the MTP layer's cache
+    // needs the final hidden state of every position, which the prefix cache does not keep.
+    seq->prompt_done = prefix_cache->restore(r.prompt, seq->prompt_size - 1, seq->cache);
+  }
   seq->result.usage.prompt_tokens = seq->prompt_size;
   seq->result.usage.prompt_cache_hit_tokens = seq->prompt_done;
   seq->result.usage.prompt_cache_miss_tokens = seq->prompt_size - seq->prompt_done;
@@ -458,6 +480,7 @@ void Engine::Impl::step() {
   // step's prompt-token budget.
   std::vector<SequenceStep> steps;
   std::vector<Sequence*> members;
+  bool want_hidden = false;  // a speculating sequence feeds every row to the MTP layer
   int64_t prompt_budget = options.prefill_chunk;
   for (auto& seq : active) {
     Sequence& s = *seq;
@@ -468,17 +491,24 @@ void Engine::Impl::step() {
       const bool completes = s.prompt_done + chunk == s.prompt_size;
       steps.push_back({std::span<const int32_t>(s.history.data() + s.prompt_done, static_cast<size_t>(chunk)),
                        &s.cache, completes ? SequenceStep::Rows::kLast : SequenceStep::Rows::kNone});
+    } else if (s.draft >= 0 && s.result.usage.completion_tokens + 2 <= s.max_tokens) {
+      // Verify the MTP draft: the model's token after next_input, and the one after the draft.
+      s.verify[0] = s.next_input;
+      s.verify[1] = s.draft;
+      steps.push_back({std::span<const int32_t>(s.verify, 2), &s.cache, SequenceStep::Rows::kAll});
     } else {
       steps.push_back({std::span<const int32_t>(&s.next_input, 1), &s.cache, SequenceStep::Rows::kLast});
     }
+    if (s.mtp_cache) want_hidden = true;
     members.push_back(&s);
   }
   int64_t rows = 0;
   for (const SequenceStep& st : steps) rows += static_cast<int64_t>(st.tokens.size());
 
+  uint64_t drafts = 0, accepted_drafts = 0;
   const LayerCacheStats before = cache_totals();
   const uint64_t forward_start = now_ns();
-  Status status = model->forward_batch(steps, {&logits, nullptr});
+  Status status = model->forward_batch(steps, {&logits, nullptr, want_hidden ? &every_hidden : nullptr});
   const uint64_t forward_ns = now_ns() - forward_start;
   uint64_t sample_ns = 0;
   const LayerCacheStats after = cache_totals();
@@ -496,19 +526,52 @@ void Engine::Impl::step() {
   } else {
     const int64_t vocab = model->config().vocab_size;
     const uint64_t sample_start = now_ns();
-    int64_t row = 0;
+    const int64_t hidden = model->config().hidden_size;
+    int64_t row = 0, first_row = 0;
     for (size_t i = 0; i < members.size(); ++i) {
       Sequence& s = *members[i];
+      const auto n = static_cast<int64_t>(steps[i].tokens.size());
+      const float* step_hidden = want_hidden ? every_hidden.data() + first_row * hidden : nullptr;
+      first_row += n;
       const bool prefill = s.prompt_done < s.prompt_size;
-      if (prefill) s.prompt_done += static_cast<int64_t>(steps[i].tokens.size());
-      if (steps[i].output == SequenceStep::Rows::kNone) continue;
-      if (prefill) {
+      const int64_t chunk_begin = s.prompt_done;
+      if (prefill) s.prompt_done += n;
+      Status mtp_status;
+      if (steps[i].output == SequenceStep::Rows::kNone) {
+        // A prompt chunk that does not end the prompt: its rows pair with the prompt's next ids.
+        if (s.mtp_cache) mtp_status = extend_mtp(s, {s.history.data() + chunk_begin + 1, static_cast<size_t>(n)}, step_hidden, false);
+      } else if (prefill) {
         s.first_token_ns = now_ns();
         s.result.timings.prefill_s = static_cast<double>(s.first_token_ns - s.first_step_ns) * 1e-9;
         prefix_cache->store(std::span<const int32_t>(s.history.data(), static_cast<size_t>(s.prompt_size)), s.cache);
+        on_token(s, logits.data() + row * vocab);
+        ++row;
+        // The last chunk's rows pair with the rest of the prompt and the token just chosen.
+        if (s.mtp_cache && !s.finished) {
+          mtp_status = extend_mtp(s, {s.history.data() + chunk_begin + 1, static_cast<size_t>(n)}, step_hidden, true);
+        }
+      } else if (n == 1) {
+        on_token(s, logits.data() + row * vocab);
+        ++row;
+        if (s.mtp_cache && !s.finished) mtp_status = extend_mtp(s, {&s.history.back(), 1}, step_hidden, true);
+      } else {
+        // A verify step: row 0 gives the model's token where the draft guessed; only when they
+        // agree is row 1 (computed with the draft as input) the model's next token too.
+        const int32_t drafted = s.verify[1];
+        on_token(s, logits.data() + row * vocab);
+        const bool accepted = !s.finished && s.history.back() == drafted;
+        ++drafts;
+        if (accepted) {
+          ++accepted_drafts;
+          on_token(s, logits.data() + (row + 1) * vocab);
+          if (!s.finished) mtp_status = extend_mtp(s, {s.history.data() + s.history.size() - 2, 2}, step_hidden, true);
+        } else {
+          s.cache.set_size(s.cache.size() - 1);  // the draft's row is not part of the sequence
+          if (!s.finished) mtp_status = extend_mtp(s, {&s.history.back(), 1}, step_hidden, true);
+        }
+        row += 2;
       }
-      on_token(s, logits.data() + row * vocab);
-      ++row;
+      if (!mtp_status.ok()) finish(s, FinishReason::kError, mtp_status.with_context("mtp draft"));
     }
     sample_ns = now_ns() - sample_start;
   }
@@ -518,6 +581,8 @@ void Engine::Impl::step() {
   stats.step_rows += static_cast<uint64_t>(rows);
   stats.expert_bytes_read += after.bytes_read - before.bytes_read;
   stats.expert_acquisitions += (after.hits + after.misses) - (before.hits + before.misses);
+  stats.drafts += drafts;
+  stats.drafts_accepted += accepted_drafts;
   stats.forward_s += static_cast<double>(forward_ns) * 1e-9;
   stats.sample_s += static_cast<double>(sample_ns) * 1e-9;
   stats.schedule_s += static_cast<double>(now_ns() - step_start - forward_ns - sample_ns) * 1e-9;
@@ -574,6 +639,18 @@ void Engine::Impl::on_token(Sequence& s, const float* row) {
   }
   if (s.result.usage.completion_tokens >= s.max_tokens) return finish(s, FinishReason::kLength);
   s.next_input = token;
+}
+
+Status Engine::Impl::extend_mtp(Sequence& s, std::span<const int32_t> next_tokens, const float* hidden, bool draft) {
+  MOESTREAM_TRY(model->mtp_forward(next_tokens, hidden, *s.mtp_cache, draft ? &draft_logits : nullptr, nullptr,
+                                   /*last_row_logits=*/true));
+  if (draft) {
+    // Greedy: the draft is what a greedy sampler would pick from the draft logits.
+    s.draft = static_cast<int32_t>(std::max_element(draft_logits.begin(), draft_logits.end()) - draft_logits.begin());
+    if (options.draft_override) s.draft = options.draft_override(s.history, s.draft);
+    if (s.draft < 0 || s.draft >= model->config().vocab_size) s.draft = -1;  // no guess: one row next step
+  }
+  return ok_status();
 }
 
 void Engine::Impl::finish(Sequence& s, FinishReason reason, Status error) {

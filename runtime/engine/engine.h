@@ -54,6 +54,8 @@ struct EngineStats {
   uint64_t generated_tokens = 0;
   uint64_t expert_bytes_read = 0;    // by the expert cache (0 when all experts are resident)
   uint64_t expert_acquisitions = 0;  // per layer per step, summed
+  uint64_t drafts = 0;               // MTP drafts verified (speculative_mtp)
+  uint64_t drafts_accepted = 0;      // of those, equal to the model's token
   double forward_s = 0;              // inside Model::forward_batch
   double sample_s = 0;               // sampling, detokenizing, stop strings, token callbacks
   double schedule_s = 0;             // the rest of each step (composing it, admission, bookkeeping)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string>
 #include <string_view>
@@ -32,6 +33,16 @@ struct EngineOptions {
   // The MTP layer runs (drafts, `logits --mtp-out`): the plan counts its tensors and their
   // pages stay mapped after the load-time checks. Off: neither.
   bool plan_mtp = false;
+  // MTP speculative decoding for greedy requests: each decode step also verifies the MTP
+  // layer's draft of the token after next as a second row; when the model's next token equals
+  // the draft, the step yields two tokens. The output is identical to decoding without it.
+  // Needs a container with an MTP layer (counted resident, as plan_mtp). Sampled requests
+  // decode one token per step.
+  bool speculative_mtp = false;
+  // Tests and benchmarks only: called with a sequence's tokens so far (the newest is the next
+  // input) and the MTP layer's draft of the token after it; returns the draft to verify (a
+  // benchmark forces right guesses to measure the step at acceptance 1.0). Empty: the MTP's.
+  std::function<int32_t(std::span<const int32_t> history, int32_t mtp_draft)> draft_override;
   PrefixCacheOptions prefix_cache;
   // How much of the file is checked against its checksums before it can change an answer:
   // "fast" = every resident tensor at open and each expert when first used (resident) or as

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ struct DecodeRun {
   uint64_t hits = 0, misses = 0;
   uint64_t peak = 0;            // cgroup peak during the run (0 without --cgroup)
   uint64_t limit_hits = 0;
+  std::vector<int32_t> output;  // the generated ids
+  uint64_t drafts = 0, accepted = 0;
   double per_token_s() const { return tokens ? seconds / static_cast<double>(tokens) : 0; }
   double bytes_per_token() const { return tokens ? static_cast<double>(device_bytes) / static_cast<double>(tokens) : 0; }
 };
@@ -92,6 +95,9 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   const LayerCacheStats cache_end = totals(e.cache_stats());
   DecodeRun run;
   run.label = label;
+  run.output = res.tokens;
+  run.drafts = e.stats().drafts;
+  run.accepted = e.stats().drafts_accepted;
   run.tokens = res.timings.decoded - 1;
   run.seconds = res.timings.decode_s;
   run.prefill_s = res.timings.prefill_s;
@@ -113,7 +119,7 @@ int run_bench_e2e(int argc, char** argv) {
   ArgParser args("bench e2e",
                  "Decode tok/s under --ram-budget against the I/O bound (fio) and the memory bound (triad) measured in "
                  "the same run; optionally under a kernel-enforced cgroup limit and against a plain-mmap baseline.");
-  std::string model_path, baseline = "none", kv = "f32";
+  std::string model_path, baseline = "none", kv = "f32", speculative = "off";
   int64_t prompt_tokens = 8, new_tokens = 32, seed = 1, triad_mb = 256;
   double fio_seconds = 5, triad_seconds = 0.5;
   bool use_cgroup = false, drop_caches = false;
@@ -124,6 +130,8 @@ int run_bench_e2e(int argc, char** argv) {
   args.option("--baseline", &baseline, "none|mmap",
               "also decode with the experts read through the page cache from the mapped file, no expert cache");
   args.option("--kv-cache", &kv, "f32|bf16", "KV cache precision (default f32)");
+  args.option("--speculative", &speculative, "mtp|off",
+              "also decode with MTP speculation, with its own drafts and with drafts forced right (default off)");
   args.option("--fio-seconds", &fio_seconds, "S", "duration of the fio run (default 5; 0 skips it)", 0, 600);
   args.option("--triad-mb", &triad_mb, "MiB", "size of each triad array (default 256)", 8, 1 << 16);
   args.option("--triad-seconds", &triad_seconds, "S", "duration of each of 3 triad runs (default 0.5)", 0.01, 60);
@@ -140,6 +148,7 @@ int run_bench_e2e(int argc, char** argv) {
   if (!streaming.enabled()) return usage_error("bench e2e", "--ram-budget is required");
   if (Status s = streaming.validate(args); !s.ok()) return usage_error("bench e2e", s);
   if (baseline != "none" && baseline != "mmap") return usage_error("bench e2e", "--baseline takes none or mmap");
+  if (speculative != "off" && speculative != "mtp") return usage_error("bench e2e", "--speculative takes mtp or off");
   auto precision = parse_kv_cache_precision(kv);
   if (!precision.ok()) return usage_error("bench e2e", precision.status());
   const auto budget = parse_byte_size(streaming.ram_budget);
@@ -225,6 +234,26 @@ int run_bench_e2e(int argc, char** argv) {
   auto streamed = decode(model_path, *options, prompt, new_tokens, cgroup.get(), "streaming");
   if (!streamed.ok()) return report_error(streamed.status());
   runs.push_back(*streamed);
+  if (speculative == "mtp") {
+    // With the MTP layer's drafts, then with drafts forced right (the tokens of the run
+    // above): the step cost at acceptance 1.0, the bound on what speculation can give.
+    EngineOptions spec = *options;
+    spec.speculative_mtp = true;
+    auto drafted = decode(model_path, spec, prompt, new_tokens, cgroup.get(), "mtp drafts");
+    if (!drafted.ok()) return report_error(drafted.status());
+    runs.push_back(*drafted);
+    const std::vector<int32_t> reference = streamed->output;
+    spec.draft_override = [&](std::span<const int32_t> history, int32_t) -> int32_t {
+      const size_t generated = history.size() - prompt.size();  // history ends with output[generated - 1]
+      return generated < reference.size() ? reference[generated] : -1;
+    };
+    auto forced = decode(model_path, spec, prompt, new_tokens, cgroup.get(), "mtp forced right");
+    if (!forced.ok()) return report_error(forced.status());
+    if (forced->output != reference || drafted->output != reference) {
+      return report_error(internal_error("speculative decoding changed the greedy output"));
+    }
+    runs.push_back(*forced);
+  }
   if (baseline == "mmap") {
     if (drop_caches) std::printf("%s\n", drop_page_cache().c_str());
     std::fflush(stdout);
@@ -257,6 +286,14 @@ int run_bench_e2e(int argc, char** argv) {
                 r.per_token_s() > 0 ? 1.0 / r.per_token_s() : 0, 1e3 * r.per_token_s(),
                 format_bytes(static_cast<uint64_t>(r.bytes_per_token())).c_str(), hit, 1e3 * io_bound, 1e3 * memory_bound,
                 larger > 0 ? r.per_token_s() / larger : 0, peak);
+  }
+  for (const DecodeRun& r : runs) {
+    if (r.drafts == 0) continue;
+    std::printf("%s: %llu of %llu drafts accepted (%.1f%%), %.2f tokens per verify step, %s read per token\n",
+                r.label.c_str(), static_cast<unsigned long long>(r.accepted), static_cast<unsigned long long>(r.drafts),
+                100.0 * static_cast<double>(r.accepted) / static_cast<double>(r.drafts),
+                1.0 + static_cast<double>(r.accepted) / static_cast<double>(r.drafts),
+                format_bytes(static_cast<uint64_t>(r.bytes_per_token())).c_str());
   }
   if (cgroup && cgroup->oom_kills() > 0) std::printf("cgroup: %llu OOM kills\n", static_cast<unsigned long long>(cgroup->oom_kills()));
   std::printf("bench e2e: %s, budget %s, %lld decode tokens per run\n", model_path.c_str(), streaming.ram_budget.c_str(),

@@ -40,8 +40,21 @@ void EngineFlags::add_to(ArgParser& args) {
   args.option("--prefix-cache-dir", &prefix_cache_dir, "DIR",
               "keep prompt-prefix KV blocks on disk here too, found again after a restart");
   args.option("--prefix-cache-ram", &prefix_cache_ram, "SIZE", "RAM for prompt-prefix KV blocks (default 256M; 0 = none)");
+  add_speculative_flag(args, &speculative);
   streaming.add_to(args);
   kernels.add_to(args);
+}
+
+void add_speculative_flag(ArgParser& args, std::string* value) {
+  args.option("--speculative", value, "mtp|off",
+              "greedy decoding verifies the MTP layer's draft of the next token in the same step: identical "
+              "output, up to two tokens a step (default off)");
+}
+
+Result<bool> parse_speculative(const std::string& text) {
+  if (text == "mtp") return true;
+  if (text == "off") return false;
+  return invalid_argument("--speculative takes mtp or off, not '" + text + "'");
 }
 
 Result<EngineOptions> EngineFlags::to_options(const ArgParser& args) const {
@@ -65,6 +78,7 @@ Result<EngineOptions> EngineFlags::to_options(const ArgParser& args) const {
   if (!ram) return invalid_argument("--prefix-cache-ram: cannot parse '" + prefix_cache_ram + "' (e.g. 256M, 0)");
   o.prefix_cache.ram_bytes = *ram;
   o.prefix_cache.dir = prefix_cache_dir;
+  MOESTREAM_ASSIGN_OR_RETURN(o.speculative_mtp, parse_speculative(speculative));
   o.log = log_to_stderr;
   return o;
 }

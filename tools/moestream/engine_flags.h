@@ -17,6 +17,10 @@ namespace moestream::cli {
 // "f32" or "bf16" for --kv-cache.
 Result<KvCachePrecision> parse_kv_cache_precision(const std::string& text);
 
+// --speculative mtp|off: registers the flag; parse_speculative says whether it is on.
+void add_speculative_flag(ArgParser& args, std::string* value);
+Result<bool> parse_speculative(const std::string& text);
+
 // The engine for one sequence whose prompt of `prompt_tokens` runs in one step (run, logits,
 // profile): streaming from `streaming` when it is on, `max_tokens` more tokens of context,
 // logits of every prompt position when `all_logits`, no prefix cache, no tokenizer (callers
@@ -34,6 +38,7 @@ struct EngineFlags {
   int64_t prefill_chunk = 256;
   std::string prefix_cache_dir;
   std::string prefix_cache_ram = "256M";
+  std::string speculative = "off";
 
   void add_to(ArgParser& args);
   // Validates every value (naming the flag; a usage error) and builds the engine's options.

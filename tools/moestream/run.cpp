@@ -43,6 +43,8 @@ int run_generate(int argc, char** argv) {
   args.option("--seed", &seed, "S", "random seed (same seed, same output)", 0, INT64_MAX);
   args.option("--kv-cache", &kv, "f32|bf16", "KV cache precision (default f32)");
   args.flag("--ignore-eos", &ignore_eos, "keep generating after the end-of-sentence token");
+  std::string speculative = "off";
+  add_speculative_flag(args, &speculative);
   StreamingFlags streaming;
   streaming.add_to(args);
   KernelFlags kernel_flags;
@@ -50,6 +52,8 @@ int run_generate(int argc, char** argv) {
   if (!args.parse(argc, argv)) return args.exit_code();
   if (Status s = kernel_flags.apply(); !s.ok()) return usage_error("run", s);
   if (Status s = streaming.validate(args); !s.ok()) return usage_error("run", s);
+  const auto speculate = parse_speculative(speculative);
+  if (!speculate.ok()) return usage_error("run", speculate.status());
   const int prompt_sources = !tokens_text.empty() + args.given("--tokens-file") + args.given("--prompt") +
                              args.given("--prompt-file");
   if (prompt_sources != 1) return usage_error("run", "give exactly one of --tokens, --tokens-file, --prompt and --prompt-file");
@@ -102,6 +106,7 @@ int run_generate(int argc, char** argv) {
                                          max_tokens, /*all_logits=*/false);
   if (!options.ok()) return report_error(options.status());
   options->load_tokenizer = show_text;
+  options->speculative_mtp = *speculate;
   auto engine = Engine::open(model_path, *options);
   if (!engine.ok()) return report_error(engine.status());
   if (show_text && (*engine)->tokenizer() == nullptr) {
@@ -133,6 +138,12 @@ int run_generate(int argc, char** argv) {
   std::fprintf(stderr, "prompt %zu tokens in %.2f s; generated %lld tokens in %.2f s (%.1f tok/s)\n",
                tokens->size(), t.prefill_s, static_cast<long long>(result.usage.completion_tokens), t.decode_s,
                t.decode_s > 0 ? static_cast<double>(result.usage.completion_tokens) / t.decode_s : 0.0);
+  if (const EngineStats st = (*engine)->stats(); st.drafts > 0) {
+    std::fprintf(stderr, "speculation: %llu of %llu MTP drafts accepted (%.1f%%), %.2f tokens per verify step\n",
+                 static_cast<unsigned long long>(st.drafts_accepted), static_cast<unsigned long long>(st.drafts),
+                 100.0 * static_cast<double>(st.drafts_accepted) / static_cast<double>(st.drafts),
+                 1.0 + static_cast<double>(st.drafts_accepted) / static_cast<double>(st.drafts));
+  }
   const std::string report = (*engine)->cache_report();
   if (!report.empty()) std::fprintf(stderr, "%s", report.c_str());
   return 0;
