@@ -27,12 +27,12 @@ double Sampler::next_uniform() {
   return static_cast<double>(rng_() >> 11) * (1.0 / 9007199254740992.0);  // 53 random bits
 }
 
-int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
+TokenDistribution Sampler::distribution(std::span<const float> logits, std::span<const int32_t> history) const {
   const int64_t n = static_cast<int64_t>(logits.size());
   if (params_.temperature <= 0.0 && params_.repetition_penalty == 1.0 && params_.frequency_penalty == 0.0 &&
       params_.presence_penalty == 0.0) {
     // Plain greedy: the first largest logit, as the general path below picks it.
-    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    return {{{static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin()), 1.0}}};
   }
   std::vector<double> z(logits.begin(), logits.end());
   if (params_.repetition_penalty != 1.0) {
@@ -53,7 +53,7 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     }
   }
   if (params_.temperature <= 0.0) {
-    return static_cast<int32_t>(std::max_element(z.begin(), z.end()) - z.begin());
+    return {{{static_cast<int32_t>(std::max_element(z.begin(), z.end()) - z.begin()), 1.0}}};
   }
   // Candidates sorted by logit, highest first (ties: lower id first).
   std::vector<int32_t> order(static_cast<size_t>(n));
@@ -84,15 +84,36 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     }
     keep = k;
   }
+  TokenDistribution d;
+  d.entries.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) d.entries.push_back({order[i], probs[i]});
+  return d;
+}
+
+int32_t Sampler::draw(const TokenDistribution& d) {
+  if (d.entries.size() == 1) return d.entries[0].token;  // greedy: no random number drawn
   double kept_mass = 0.0;
-  for (size_t i = 0; i < keep; ++i) kept_mass += probs[i];
+  for (const TokenProbability& e : d.entries) kept_mass += e.weight;
   const double target = next_uniform() * kept_mass;
   double cumulative = 0.0;
-  for (size_t i = 0; i < keep; ++i) {
-    cumulative += probs[i];
-    if (target < cumulative) return order[i];
+  for (const TokenProbability& e : d.entries) {
+    cumulative += e.weight;
+    if (target < cumulative) return e.token;
   }
-  return order[keep - 1];
+  return d.entries.back().token;
+}
+
+int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
+  return draw(distribution(logits, history));
+}
+
+double TokenDistribution::probability(int32_t token) const {
+  double mass = 0.0, p = 0.0;
+  for (const TokenProbability& e : entries) {
+    mass += e.weight;
+    if (e.token == token) p = e.weight;
+  }
+  return mass > 0 ? p / mass : 0.0;
 }
 
 }  // namespace moestream

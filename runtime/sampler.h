@@ -8,6 +8,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "platform/status.h"
 
@@ -28,6 +29,18 @@ struct SamplingParams {
   Status check() const;
 };
 
+struct TokenProbability {
+  int32_t token = 0;
+  double weight = 0;  // proportional to the probability (entries need not sum to 1)
+};
+
+// The distribution a sampler draws from after temperature, penalties, top-k, min-p and top-p:
+// the tokens it may pick, most likely first. Greedy: one entry.
+struct TokenDistribution {
+  std::vector<TokenProbability> entries;
+  double probability(int32_t token) const;  // normalized; 0 for a token it cannot pick
+};
+
 class Sampler {
  public:
   explicit Sampler(const SamplingParams& params);
@@ -35,6 +48,11 @@ class Sampler {
   const SamplingParams& params() const { return params_; }
   // history: the tokens seen so far (prompt and generated), for the repetition penalty.
   int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
+  // sample() in two steps, for speculative sampling: the distribution (no random number
+  // drawn), then a draw from it (or from another, e.g. the residual of a rejected draft).
+  TokenDistribution distribution(std::span<const float> logits, std::span<const int32_t> history) const;
+  int32_t draw(const TokenDistribution& d);
+  double uniform() { return next_uniform(); }  // [0, 1), from the same stream
   // Where the generated part of the history starts (the prompt's length); default 0.
   void set_generated_start(size_t start) { generated_start_ = start; }
 

@@ -1,6 +1,7 @@
 #include "runtime/engine/engine.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
@@ -104,6 +105,7 @@ struct Sequence {
   // token after next_input (-1: none yet), verified as the second row of the next step.
   std::optional<KvCache> mtp_cache;
   int32_t draft = -1;
+  TokenDistribution draft_q;  // what the draft was drawn from (sampling requests)
   int32_t verify[2] = {-1, -1};
 
   Sequence(std::shared_ptr<RequestState> s, KvCache c, const Tokenizer* tokenizer)
@@ -114,6 +116,24 @@ struct Sequence {
     if (tokenizer) decoder.emplace(*tokenizer);
   }
 };
+
+// max(0, p - q) over p's tokens (both normalized); p itself where that is empty (p == q).
+TokenDistribution residual(const TokenDistribution& p, const TokenDistribution& q) {
+  double p_mass = 0, q_mass = 0;
+  for (const TokenProbability& e : p.entries) p_mass += e.weight;
+  std::unordered_map<int32_t, double> q_of;
+  for (const TokenProbability& e : q.entries) {
+    q_mass += e.weight;
+    q_of[e.token] += e.weight;
+  }
+  TokenDistribution r;
+  for (const TokenProbability& e : p.entries) {
+    auto it = q_of.find(e.token);
+    const double w = e.weight / p_mass - (it == q_of.end() ? 0.0 : it->second / q_mass);
+    if (w > 0) r.entries.push_back({e.token, w});
+  }
+  return r.entries.empty() ? p : r;
+}
 
 float log_softmax_at(const float* row, int64_t n, int32_t token, float* lse_out) {
   float max = row[0];
@@ -163,7 +183,8 @@ struct Engine::Impl {
   void loop();
   void admit(std::shared_ptr<RequestState> state);
   void step();
-  void on_token(Sequence& seq, const float* row);
+  // Takes the token from `row` (or `chosen` when >= 0: a verified draft, or a residual draw).
+  void on_token(Sequence& seq, const float* row, int32_t chosen = -1);
   // Feeds rows [first, first + tokens.size()) of the step's final hidden states, paired with
   // the tokens that followed them, to the MTP layer; with `draft`, takes its greedy guess.
   Status extend_mtp(Sequence& s, std::span<const int32_t> next_tokens, const float* hidden, bool draft);
@@ -446,7 +467,7 @@ void Engine::Impl::admit(std::shared_ptr<RequestState> state) {
   seq->max_tokens = std::min<int64_t>(r.max_tokens, max_context - seq->prompt_size);
   seq->history.reserve(static_cast<size_t>(seq->prompt_size + seq->max_tokens));
   seq->cache.reserve(seq->prompt_size + seq->max_tokens + 1);
-  if (options.speculative_mtp && r.sampling.temperature <= 0) {
+  if (options.speculative_mtp) {
     seq->mtp_cache.emplace(model->mtp()->new_kv_cache(options.kv_precision));
     seq->mtp_cache->reserve(seq->prompt_size + seq->max_tokens + 1);
   } else {
@@ -558,8 +579,20 @@ void Engine::Impl::step() {
         // A verify step: row 0 gives the model's token where the draft guessed; only when they
         // agree is row 1 (computed with the draft as input) the model's next token too.
         const int32_t drafted = s.verify[1];
-        on_token(s, logits.data() + row * vocab);
-        const bool accepted = !s.finished && s.history.back() == drafted;
+        const float* first = logits.data() + row * vocab;
+        bool accepted = false;
+        if (s.sampler.params().temperature <= 0) {
+          on_token(s, first);
+          accepted = !s.finished && s.history.back() == drafted;
+        } else {
+          // Speculative sampling: keep the draft with probability min(1, p / q); otherwise draw
+          // from the residual max(0, p - q), so the token's distribution is exactly p.
+          const TokenDistribution p = s.sampler.distribution({first, static_cast<size_t>(vocab)}, s.history);
+          const double pd = p.probability(drafted), qd = s.draft_q.probability(drafted);
+          const bool keep = qd > 0 && s.sampler.uniform() * qd < pd;
+          on_token(s, first, keep ? drafted : s.sampler.draw(residual(p, s.draft_q)));
+          accepted = keep && !s.finished;
+        }
         ++drafts;
         if (accepted) {
           ++accepted_drafts;
@@ -590,10 +623,11 @@ void Engine::Impl::step() {
   stats.prefix_cache = prefix_cache->stats();
 }
 
-void Engine::Impl::on_token(Sequence& s, const float* row) {
+void Engine::Impl::on_token(Sequence& s, const float* row, int32_t chosen) {
   const GenerationRequest& r = s.state->request;
   const int64_t vocab = model->config().vocab_size;
-  const int32_t token = s.sampler.sample(std::span<const float>(row, static_cast<size_t>(vocab)), s.history);
+  const int32_t token =
+      chosen >= 0 ? chosen : s.sampler.sample(std::span<const float>(row, static_cast<size_t>(vocab)), s.history);
   {
     std::lock_guard<std::mutex> lock(mutex);
     ++stats.generated_tokens;
@@ -645,9 +679,19 @@ Status Engine::Impl::extend_mtp(Sequence& s, std::span<const int32_t> next_token
   MOESTREAM_TRY(model->mtp_forward(next_tokens, hidden, *s.mtp_cache, draft ? &draft_logits : nullptr, nullptr,
                                    /*last_row_logits=*/true));
   if (draft) {
-    // Greedy: the draft is what a greedy sampler would pick from the draft logits.
-    s.draft = static_cast<int32_t>(std::max_element(draft_logits.begin(), draft_logits.end()) - draft_logits.begin());
-    if (options.draft_override) s.draft = options.draft_override(s.history, s.draft);
+    if (s.sampler.params().temperature <= 0) {
+      // Greedy: the draft is what a greedy sampler would pick from the draft logits.
+      s.draft = static_cast<int32_t>(std::max_element(draft_logits.begin(), draft_logits.end()) - draft_logits.begin());
+    } else {
+      // Sampling: the draft is drawn from the draft logits under the request's own sampling
+      // settings; its distribution decides the acceptance (speculative sampling).
+      s.draft_q = s.sampler.distribution(draft_logits, s.history);
+      s.draft = s.sampler.draw(s.draft_q);
+    }
+    if (options.draft_override) {
+      s.draft = options.draft_override(s.history, s.draft);
+      s.draft_q.entries = {{s.draft, 1.0}};  // a chosen draft: all its mass on one token
+    }
     if (s.draft < 0 || s.draft >= model->config().vocab_size) s.draft = -1;  // no guess: one row next step
   }
   return ok_status();
