@@ -111,12 +111,20 @@ TEST_CASE("the loader reads every blob of a layer in small requests, byte-exact,
 
 namespace {
 
+// What the recording backend saw; owned by the test (the loader owns and destroys the backend).
+struct OrderRecord {
+  int demand_in_flight_at_prefetch = 0;  // most demand reads under way when a prefetch read started
+  int first_prefetch_after = -1;         // demand reads completed when the first prefetch read started
+  int demand_submitted = 0;
+};
+
 // Passes reads through and records, for each request of a prefetch (background) blob, how many
 // demand requests had completed and were in flight when it was submitted.
 class OrderRecordingBackend : public ReadBackend {
  public:
-  OrderRecordingBackend(std::unique_ptr<ReadBackend> inner, std::vector<std::pair<uint64_t, uint64_t>> demand)
-      : inner_(std::move(inner)), demand_(std::move(demand)) {}
+  OrderRecordingBackend(std::unique_ptr<ReadBackend> inner, std::vector<std::pair<uint64_t, uint64_t>> demand,
+                        OrderRecord& record)
+      : inner_(std::move(inner)), demand_(std::move(demand)), record_(record) {}
   std::string describe() const override { return inner_->describe(); }
   unsigned queue_depth() const override { return inner_->queue_depth(); }
   unsigned in_flight() const override { return inner_->in_flight(); }
@@ -124,13 +132,12 @@ class OrderRecordingBackend : public ReadBackend {
   void register_buffers(const std::vector<iovec>& buffers) override { inner_->register_buffers(buffers); }
   Status submit(std::span<const ReadRequest> requests) override {
     for (const ReadRequest& r : requests) {
-      const bool is_demand = demand(r.offset);
-      if (is_demand) {
+      if (demand(r.offset)) {
         ++demand_in_flight_;
-        ++demand_submitted_;
+        ++record_.demand_submitted;
       } else {
-        demand_in_flight_at_prefetch_ = std::max(demand_in_flight_at_prefetch_, demand_in_flight_);
-        if (first_prefetch_after_ < 0) first_prefetch_after_ = demand_completed_;
+        record_.demand_in_flight_at_prefetch = std::max(record_.demand_in_flight_at_prefetch, demand_in_flight_);
+        if (record_.first_prefetch_after < 0) record_.first_prefetch_after = demand_completed_;
       }
       offsets_[r.tag] = r.offset;
     }
@@ -145,10 +152,6 @@ class OrderRecordingBackend : public ReadBackend {
     return got;
   }
 
-  int demand_in_flight_at_prefetch_ = 0;  // most demand reads under way when a prefetch read started
-  int first_prefetch_after_ = -1;         // demand reads completed when the first prefetch read started
-  int demand_submitted_ = 0;
-
  private:
   bool demand(uint64_t offset) const {
     for (const auto& [b, e] : demand_) {
@@ -158,6 +161,7 @@ class OrderRecordingBackend : public ReadBackend {
   }
   std::unique_ptr<ReadBackend> inner_;
   std::vector<std::pair<uint64_t, uint64_t>> demand_;
+  OrderRecord& record_;
   std::map<uint64_t, uint64_t> offsets_;
   int demand_in_flight_ = 0, demand_completed_ = 0;
 };
@@ -175,16 +179,15 @@ TEST_CASE("prefetch reads wait while any demand read is under way") {
     const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
     demand.emplace_back(b.offset, b.offset + b.padded_size);
   }
-  auto recording = std::make_unique<OrderRecordingBackend>(plain_backend(path), demand);
-  OrderRecordingBackend* rec = recording.get();
+  OrderRecord record;
   ExpertLoaderOptions options;
   options.request_size = 16384;
   options.queue_depth = 8;
-  LoadAll all = load_layer(**reader, 1, options, std::move(recording));
+  LoadAll all = load_layer(**reader, 1, options, std::make_unique<OrderRecordingBackend>(plain_backend(path), demand, record));
   for (auto& [id, s] : all.results) CHECK_MESSAGE(s.ok(), s.to_string());
-  CHECK(rec->demand_submitted_ > 8);  // more demand requests than the queue holds
-  CHECK(rec->demand_in_flight_at_prefetch_ == 0);
-  CHECK(rec->first_prefetch_after_ == rec->demand_submitted_);
+  CHECK(record.demand_submitted > 8);  // more demand requests than the queue holds
+  CHECK(record.demand_in_flight_at_prefetch == 0);
+  CHECK(record.first_prefetch_after == record.demand_submitted);
 }
 
 TEST_CASE("transient EIO and short reads are retried, persistent ones fail naming layer, expert and file") {

@@ -53,10 +53,10 @@ TEST_CASE("plan --project on a container with a routing trace, flags checked") {
       for (int t = 0; t < 10; ++t) f << layer << ",0,t" << t << ",\"[3]\"\n";
     }
   }
-  const CliResult o = run_shell(cli() + " plan " + model + " --project --ram 128M --nvme-gbs 2 --memory-gbs 20 --trace " + trace);
+  const CliResult o = run_shell(cli() + " plan " + model + " --project --ram 512M --nvme-gbs 2 --memory-gbs 20 --trace " + trace);
   REQUIRE_MESSAGE(o.exit_code == 0, o.output);
   CHECK(o.output.find("hit rate: 90.0% (LRU replay of 1 file(s): 2 layers x 4 experts, top-1") != std::string::npos);
-  CHECK(o.output.find("placement: ram budget 128.0 MiB") != std::string::npos);
+  CHECK(o.output.find("placement: ram budget 512.0 MiB") != std::string::npos);
 
   CliResult bad = run_shell(cli() + " plan " + model + " --project --ram 128M");
   CHECK(bad.exit_code == 2);

@@ -48,7 +48,7 @@ TEST_CASE("bench e2e --speculative mtp: acceptance with the MTP's drafts and wit
   const std::string model = dir.file("m.mst");
   REQUIRE(run_shell(cli() + " synth --preset tiny --experts 64 --quiet --out " + model).exit_code == 0);
   const CliResult o = run_shell(cli() + " bench e2e " + model +
-                                " --ram-budget 128M --speculative mtp --new-tokens 9 --fio-seconds 0 --triad-mb 16 "
+                                " --ram-budget 512M --speculative mtp --new-tokens 9 --fio-seconds 0 --triad-mb 16 "
                                 "--triad-seconds 0.05 --threads 1");
   REQUIRE_MESSAGE(o.exit_code == 0, o.output);
   CHECK(o.output.find("| mtp drafts |") != std::string::npos);
