@@ -191,7 +191,65 @@ void bf16_rows_tile(const WeightRef& w, const int64_t* rows, const float* x, flo
   for (int i = 0; i < R; ++i) y[rows[i] - row_begin] = reduce_add16(acc[i]);
 }
 
+// bf16_rows_tile for T tokens: each 16-column piece of a row is widened once and multiplied
+// with every token. Per (row, token) the operations are those of the one-token tile, so the
+// result does not depend on how many tokens share the call.
+template <int R, int T>
+void bf16_rows_tokens_tile(const WeightRef& w, const int64_t* rows, const float* x, float* y, int64_t ldy,
+                           int64_t row_begin) {
+  const int64_t cols = w.cols;
+  const uint16_t* row_ptr[R];
+  for (int i = 0; i < R; ++i) row_ptr[i] = static_cast<const uint16_t*>(w.data) + rows[i] * cols;
+  __m512 acc[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
+  }
+  int64_t j = 0;
+  for (; j + 16 <= cols; j += 16) {
+    for (int i = 0; i < R; ++i) {
+      if ((j & 31) == 0) _mm_prefetch(reinterpret_cast<const char*>(row_ptr[i] + j) + kStreamPrefetchBytes, _MM_HINT_T0);
+      const __m512 v = bf16x16_to_f32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row_ptr[i] + j)));
+      for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(v, _mm512_loadu_ps(x + t * cols + j), acc[i][t]);
+    }
+  }
+  if (j < cols) {
+    const __mmask16 m = tail_mask16(cols - j);
+    for (int i = 0; i < R; ++i) {
+      const __m512 v = bf16x16_to_f32(_mm256_maskz_loadu_epi16(m, row_ptr[i] + j));
+      for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, x + t * cols + j), acc[i][t]);
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int t = 0; t < T; ++t) y[t * ldy + rows[i] - row_begin] = reduce_add16(acc[i][t]);
+  }
+}
+
 }  // namespace
+
+void bf16_gemv_tokens_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t n,
+                             float* y, int64_t ldy) {
+  // Tokens in groups of 4 (then 3, 2 or 1) against tiles of 2 row streams (register budget).
+  for_each_stream_tile<2>(row_begin, row_end, [&]<int R>(const int64_t* rows) {
+    for (int64_t t0 = 0; t0 < n;) {
+      const float* xt = x + t0 * w.cols;
+      float* yt = y + t0 * ldy;
+      const int64_t left = n - t0;
+      if (left >= 4) {
+        bf16_rows_tokens_tile<R, 4>(w, rows, xt, yt, ldy, row_begin);
+        t0 += 4;
+      } else if (left == 3) {
+        bf16_rows_tokens_tile<R, 3>(w, rows, xt, yt, ldy, row_begin);
+        t0 += 3;
+      } else if (left == 2) {
+        bf16_rows_tokens_tile<R, 2>(w, rows, xt, yt, ldy, row_begin);
+        t0 += 2;
+      } else {
+        bf16_rows_tokens_tile<R, 1>(w, rows, xt, yt, ldy, row_begin);
+        t0 += 1;
+      }
+    }
+  });
+}
 
 void fp8_gemv_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end, const float* x,
                           int64_t n, float* y, int64_t ldy) {

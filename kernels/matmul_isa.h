@@ -25,6 +25,10 @@ void bf16_gemv_rows_avx2(const WeightRef& w, int64_t row_begin, int64_t row_end,
                          const float* x, float* y);
 void bf16_gemv_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end,
                            const float* x, float* y);
+// The same for n tokens (x is [n, cols], y[t * ldy + r - row_begin]), each row read once for
+// all of them; per (row, token) bit-identical to bf16_gemv_rows_avx512.
+void bf16_gemv_tokens_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t n,
+                             float* y, int64_t ldy);
 
 // y[t * ldy + r - row_begin] = W[r] . x[t]  (x is [n, cols]) for any weight type: a panel of
 // rows is dequantized exactly to f32 (the reference's values) and multiplied by register tiles

@@ -239,3 +239,23 @@ TEST_CASE("dispatch: the best set follows the CPU features") {
   CHECK(matmul_kernels_named("nonsense") == nullptr);
   CHECK(available_matmul_kernels().front() == "reference");
 }
+
+TEST_CASE("fast kernels: BF16 with a few tokens gives each token exactly its one-token result") {
+  // The output head of a batched or speculative decode step: the same logits whatever the batch.
+  const RandomWeight t = make_weight(WeightType::kBF16, BlockScaleType::kNone, 77, 1037, 0, 0, 21);
+  for (const MatmulKernels* k : fast_sets()) {
+    for (int64_t n : {2, 3, 4, 5, 8}) {
+      CAPTURE(k->name);
+      CAPTURE(n);
+      const auto x = random_vector(n * 1037, 22 + static_cast<uint32_t>(n));
+      std::vector<float> together(static_cast<size_t>(n * 77)), alone(77);
+      k->matmul(t.ref, x.data(), n, together.data());
+      for (int64_t i = 0; i < n; ++i) {
+        k->matvec_rows(t.ref, 0, 77, x.data() + i * 1037, alone.data());
+        if (std::string(k->name) == "avx512") {
+          CHECK(std::equal(alone.begin(), alone.end(), together.begin() + i * 77));
+        }
+      }
+    }
+  }
+}
