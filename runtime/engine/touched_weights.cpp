@@ -39,19 +39,26 @@ uint64_t TouchedWeights::bytes(bool with_mtp) const {
   return every_step + rows + (with_mtp ? mtp : 0);
 }
 
+namespace {
+
+// Counts one tensor of `bytes` (scales included) where its use puts it.
+void count_tensor(std::string_view name, uint64_t bytes, const ModelConfig& c, TouchedWeights& w) {
+  switch (tensor_use(name, c)) {
+    case TensorUse::kEveryStep: w.every_step += bytes; break;
+    case TensorUse::kEmbeddingRows:
+      w.embedding += bytes;
+      w.embedding_row = c.vocab_size > 0 ? (bytes + c.vocab_size - 1) / c.vocab_size : bytes;
+      break;
+    case TensorUse::kMtp: w.mtp += bytes; break;
+  }
+}
+
+}  // namespace
+
 TouchedWeights touched_weights(const ContainerReader& reader) {
-  const ModelConfig& c = reader.config();
   TouchedWeights w;
   for (const fb::Tensor* t : *reader.header().tensors()) {
-    const uint64_t bytes = t->size() + t->scale_size();
-    switch (tensor_use(t->name()->string_view(), c)) {
-      case TensorUse::kEveryStep: w.every_step += bytes; break;
-      case TensorUse::kEmbeddingRows:
-        w.embedding += bytes;
-        w.embedding_row = c.vocab_size > 0 ? (bytes + c.vocab_size - 1) / c.vocab_size : bytes;
-        break;
-      case TensorUse::kMtp: w.mtp += bytes; break;
-    }
+    count_tensor(t->name()->string_view(), t->size() + t->scale_size(), reader.config(), w);
   }
   return w;
 }
@@ -60,15 +67,7 @@ TouchedWeights touched_weights(const ModelConfig& c) {
   TouchedWeights w;
   for (const TensorSpec& spec : deepseek_v3_tensor_specs(c)) {
     if (spec.expert >= 0) continue;  // routed experts are the cache's
-    const uint64_t bytes = tensor_spec_bytes(spec, c);
-    switch (tensor_use(spec.name, c)) {
-      case TensorUse::kEveryStep: w.every_step += bytes; break;
-      case TensorUse::kEmbeddingRows:
-        w.embedding += bytes;
-        w.embedding_row = c.vocab_size > 0 ? (bytes + c.vocab_size - 1) / c.vocab_size : bytes;
-        break;
-      case TensorUse::kMtp: w.mtp += bytes; break;
-    }
+    count_tensor(spec.name, tensor_spec_bytes(spec, c), c, w);
   }
   return w;
 }
