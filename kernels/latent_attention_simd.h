@@ -14,6 +14,26 @@ namespace {
 
 constexpr float kNoScore = -1e30f;  // a masked score: finite, so max/exp never see inf - inf
 
+// e^x for x <= 0 (Cephes' expf: x = n ln2 + r, a degree-6 polynomial in r, times 2^n), relative
+// error about 1e-7; below -87 it returns about 2^-126 (callers mask such lanes). For the SIMD
+// traits, which add min, round (to nearest), fnma (c - a b) and times_pow2 (y 2^n, n integral).
+template <class S>
+typename S::V cephes_exp(typename S::V x) {
+  using V = typename S::V;
+  x = S::max(S::min(x, S::set1(88.0f)), S::set1(-87.0f));
+  const V n = S::round(S::mul(x, S::set1(1.44269504088896341f)));
+  x = S::fnma(n, S::set1(0.693359375f), x);
+  x = S::fnma(n, S::set1(-2.12194440e-4f), x);
+  V y = S::set1(1.9875691500e-4f);
+  y = S::fma(y, x, S::set1(1.3981999507e-3f));
+  y = S::fma(y, x, S::set1(8.3334519073e-3f));
+  y = S::fma(y, x, S::set1(4.1665795894e-2f));
+  y = S::fma(y, x, S::set1(1.6666665459e-1f));
+  y = S::fma(y, x, S::set1(5.0000001201e-1f));
+  y = S::fma(y, S::mul(x, x), S::add(x, S::set1(1.0f)));
+  return S::times_pow2(y, n);
+}
+
 template <class S>
 void widen_bf16_rows(const uint16_t* src, int64_t count, float* dst) {
   int64_t i = 0;
