@@ -30,7 +30,7 @@ struct PrefetchRecall {
   uint64_t needed = 0;     // experts those layers actually used
   uint64_t correct = 0;    // needed and predicted
   uint64_t hints = 0;      // layer steps with a prediction
-  uint64_t gated = 0;      // of those, scored only (precision below kPrefetchMinPrecision)
+  uint64_t gated = 0;      // of those, scored only (precision too low or too many named)
   double precision() const { return predicted ? static_cast<double>(correct) / static_cast<double>(predicted) : 0.0; }
   double recall() const { return needed ? static_cast<double>(correct) / static_cast<double>(needed) : 0.0; }
 };

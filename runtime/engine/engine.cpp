@@ -1,13 +1,13 @@
 #include "runtime/engine/engine.h"
 
 #include <algorithm>
-#include <unordered_map>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "format/checksum.h"
 #include "format/container_layout.h"
@@ -100,12 +100,12 @@ struct Sequence {
   GenerationResult result;
   uint64_t first_step_ns = 0, first_token_ns = 0;
   bool finished = false;
-  // MTP speculation (greedy requests with EngineOptions::speculative_mtp): the MTP layer's
-  // cache holds a row per position whose next token is known; `draft` is its guess of the
-  // token after next_input (-1: none yet), verified as the second row of the next step.
+  // MTP speculation (EngineOptions::speculative_mtp): the MTP layer's cache holds a row per
+  // position whose next token is known; `draft` is its guess of the token after next_input
+  // (-1: none yet), drawn from `draft_q`, verified as the second row of the next step.
   std::optional<KvCache> mtp_cache;
   int32_t draft = -1;
-  TokenDistribution draft_q;  // what the draft was drawn from (sampling requests)
+  TokenDistribution draft_q;
   int32_t verify[2] = {-1, -1};
 
   Sequence(std::shared_ptr<RequestState> s, KvCache c, const Tokenizer* tokenizer)
@@ -185,8 +185,8 @@ struct Engine::Impl {
   void step();
   // Takes the token from `row` (or `chosen` when >= 0: a verified draft, or a residual draw).
   void on_token(Sequence& seq, const float* row, int32_t chosen = -1);
-  // Feeds rows [first, first + tokens.size()) of the step's final hidden states, paired with
-  // the tokens that followed them, to the MTP layer; with `draft`, takes its greedy guess.
+  // Feeds `hidden` (a row per token of next_tokens: the final hidden states of the positions
+  // those tokens followed) to the MTP layer; with `draft`, draws its guess of the next token.
   Status extend_mtp(Sequence& s, std::span<const int32_t> next_tokens, const float* hidden, bool draft);
   std::vector<float> every_hidden, draft_logits;
   void finish(Sequence& seq, FinishReason reason, Status error = ok_status());
@@ -245,11 +245,10 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& path, const Engi
     // The check reads every tensor; the embedding table (a few rows per step) and the MTP
     // layer (unless it runs) are handed back as it goes, so RSS is what the plan counted.
     const ModelConfig& config = impl->reader->config();
-    const bool mtp = mtp_runs;
     Status s = options.verify_on_load == "full"
                    ? impl->reader->verify_all_checksums()
                    : impl->reader->verify_tensor_checksums([&](std::string_view name) {
-                       return !keep_mapped_after_check(name, config, mtp);
+                       return !keep_mapped_after_check(name, config, mtp_runs);
                      });
     if (!s.ok()) return s.with_context("verify on load (" + options.verify_on_load + ") refused " + path);
   }
@@ -578,21 +577,16 @@ void Engine::Impl::step() {
       } else {
         // A verify step: row 0 gives the model's token where the draft guessed; only when they
         // agree is row 1 (computed with the draft as input) the model's next token too.
+        // Speculative sampling: keep the draft with probability min(1, p / q), otherwise draw
+        // from the residual max(0, p - q), so the token's distribution is exactly p. Greedy is
+        // the case of one-token distributions: the draft is kept exactly when it is p's token.
         const int32_t drafted = s.verify[1];
         const float* first = logits.data() + row * vocab;
-        bool accepted = false;
-        if (s.sampler.params().temperature <= 0) {
-          on_token(s, first);
-          accepted = !s.finished && s.history.back() == drafted;
-        } else {
-          // Speculative sampling: keep the draft with probability min(1, p / q); otherwise draw
-          // from the residual max(0, p - q), so the token's distribution is exactly p.
-          const TokenDistribution p = s.sampler.distribution({first, static_cast<size_t>(vocab)}, s.history);
-          const double pd = p.probability(drafted), qd = s.draft_q.probability(drafted);
-          const bool keep = qd > 0 && s.sampler.uniform() * qd < pd;
-          on_token(s, first, keep ? drafted : s.sampler.draw(residual(p, s.draft_q)));
-          accepted = keep && !s.finished;
-        }
+        const TokenDistribution p = s.sampler.distribution({first, static_cast<size_t>(vocab)}, s.history);
+        const double pd = p.probability(drafted), qd = s.draft_q.probability(drafted);
+        const bool keep = qd > 0 && s.sampler.uniform() * qd < pd;
+        on_token(s, first, keep ? drafted : s.sampler.draw(residual(p, s.draft_q)));
+        const bool accepted = keep && !s.finished;
         ++drafts;
         if (accepted) {
           ++accepted_drafts;
@@ -679,15 +673,10 @@ Status Engine::Impl::extend_mtp(Sequence& s, std::span<const int32_t> next_token
   MOESTREAM_TRY(model->mtp_forward(next_tokens, hidden, *s.mtp_cache, draft ? &draft_logits : nullptr, nullptr,
                                    /*last_row_logits=*/true));
   if (draft) {
-    if (s.sampler.params().temperature <= 0) {
-      // Greedy: the draft is what a greedy sampler would pick from the draft logits.
-      s.draft = static_cast<int32_t>(std::max_element(draft_logits.begin(), draft_logits.end()) - draft_logits.begin());
-    } else {
-      // Sampling: the draft is drawn from the draft logits under the request's own sampling
-      // settings; its distribution decides the acceptance (speculative sampling).
-      s.draft_q = s.sampler.distribution(draft_logits, s.history);
-      s.draft = s.sampler.draw(s.draft_q);
-    }
+    // Drawn from the draft logits under the request's own sampling settings (greedy: their
+    // top token); the distribution decides the acceptance.
+    s.draft_q = s.sampler.distribution(draft_logits, s.history);
+    s.draft = s.sampler.draw(s.draft_q);
     if (options.draft_override) {
       s.draft = options.draft_override(s.history, s.draft);
       s.draft_q.entries = {{s.draft, 1.0}};  // a chosen draft: all its mass on one token

@@ -33,11 +33,11 @@ struct EngineOptions {
   // The MTP layer runs (drafts, `logits --mtp-out`): the plan counts its tensors and their
   // pages stay mapped after the load-time checks. Off: neither.
   bool plan_mtp = false;
-  // MTP speculative decoding for greedy requests: each decode step also verifies the MTP
-  // layer's draft of the token after next as a second row; when the model's next token equals
-  // the draft, the step yields two tokens. The output is identical to decoding without it.
-  // Needs a container with an MTP layer (counted resident, as plan_mtp). Sampled requests
-  // decode one token per step.
+  // MTP speculative decoding: each decode step also verifies the MTP layer's draft of the
+  // token after next as a second row; when the draft is kept (greedy: it equals the model's
+  // token; sampling: the speculative-sampling rule) the step yields two tokens. Greedy output
+  // is identical to decoding without it, sampled output has the same distribution. Needs a
+  // container with an MTP layer (counted resident, as plan_mtp).
   bool speculative_mtp = false;
   // Tests and benchmarks only: called with a sequence's tokens so far (the newest is the next
   // input) and the MTP layer's draft of the token after it; returns the draft to verify (a

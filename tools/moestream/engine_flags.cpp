@@ -47,8 +47,8 @@ void EngineFlags::add_to(ArgParser& args) {
 
 void add_speculative_flag(ArgParser& args, std::string* value) {
   args.option("--speculative", value, "mtp|off",
-              "greedy decoding verifies the MTP layer's draft of the next token in the same step: identical "
-              "output, up to two tokens a step (default off)");
+              "each decode step verifies the MTP layer's draft of the next token: the same output (greedy) or "
+              "distribution (sampling), up to two tokens a step (default off)");
 }
 
 Result<bool> parse_speculative(const std::string& text) {
