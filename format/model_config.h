@@ -57,6 +57,12 @@ struct ModelConfig {
     return n_routed_experts > 0 && layer >= first_k_dense_replace &&
            (moe_layer_freq <= 1 || layer % moe_layer_freq == 0);
   }
+  // MoE layers of the main model (the MTP layers, which run only for drafts, not counted).
+  int64_t main_moe_layers() const {
+    int64_t n = 0;
+    for (int64_t l = 0; l < num_hidden_layers; ++l) n += is_moe_layer(l) ? 1 : 0;
+    return n;
+  }
   int64_t qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
   int64_t total_layers() const { return num_hidden_layers + num_nextn_predict_layers; }
 };

@@ -17,6 +17,12 @@ LayerCacheStats& LayerCacheStats::operator+=(const LayerCacheStats& o) {
   return *this;
 }
 
+LayerCacheStats total_of(const std::vector<LayerCacheStats>& per_layer) {
+  LayerCacheStats total;
+  for (const LayerCacheStats& s : per_layer) total += s;
+  return total;
+}
+
 namespace {
 
 std::string row(const std::string& label, const LayerCacheStats& s) {
@@ -35,13 +41,12 @@ std::string row(const std::string& label, const LayerCacheStats& s) {
 std::string format_cache_report(const std::vector<LayerCacheStats>& per_layer, const std::string& title) {
   std::string out = title + "\n";
   out += "layer       hits   misses    hit  pf-hits  pf-reads  pf-waste    read MB  stall ms\n";
-  LayerCacheStats total;
   for (size_t l = 0; l < per_layer.size(); ++l) {
     const LayerCacheStats& s = per_layer[l];
     if (s.accesses() == 0 && s.prefetches == 0) continue;
     out += row(std::to_string(l), s);
-    total += s;
   }
+  const LayerCacheStats total = total_of(per_layer);  // the skipped layers add nothing
   out += row("total", total);
   if (total.load_failures) out += "load failures: " + std::to_string(total.load_failures) + "\n";
   return out;

@@ -22,6 +22,9 @@ struct LayerCacheStats {
   uint64_t accesses() const { return hits + misses; }
 };
 
+// The sum over layers.
+LayerCacheStats total_of(const std::vector<LayerCacheStats>& per_layer);
+
 // Per-layer rows (layers without traffic are skipped) and a total line; `title` heads it.
 std::string format_cache_report(const std::vector<LayerCacheStats>& per_layer, const std::string& title);
 

@@ -384,7 +384,7 @@ std::vector<LayerCacheStats> Engine::cache_stats() const {
 LayerCacheStats Engine::Impl::cache_totals() const {
   LayerCacheStats total;
   if (streaming) {
-    for (const LayerCacheStats& s : streaming->cache->stats()) total += s;
+    total = total_of(streaming->cache->stats());
   } else if (resident) {
     total.hits = static_cast<uint64_t>(resident->acquisitions());  // every acquisition is served in place
   }

@@ -12,11 +12,6 @@
 
 namespace moestream {
 
-namespace {
-
-
-}  // namespace
-
 Result<RamBudgetPlan> plan_streaming_budget(const ContainerReader& reader, const StreamingOptions& streaming,
                                             const StreamingWorkload& workload, int64_t hot_set_size) {
   const ModelConfig& c = reader.config();
@@ -90,14 +85,11 @@ Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& 
 }
 
 std::string streaming_report(const StreamingSession& session) {
-  std::string out = format_cache_report(session.cache->stats(), "expert cache report (" +
-                                                                    session.cache->policy_name() + ", " +
-                                                                    std::to_string(session.cache->slot_count()) +
-                                                                    " slots)");
-  const PrefetchRecall r = session.provider->recall();
   const std::vector<LayerCacheStats> stats = session.cache->stats();
-  LayerCacheStats total;
-  for (const LayerCacheStats& s : stats) total += s;
+  std::string out = format_cache_report(stats, "expert cache report (" + session.cache->policy_name() + ", " +
+                                                   std::to_string(session.cache->slot_count()) + " slots)");
+  const PrefetchRecall r = session.provider->recall();
+  const LayerCacheStats total = total_of(stats);
   char line[512];
   std::snprintf(line, sizeof(line),
                 "prefetch: recall %.1f%% (%llu of %llu needed experts predicted, %llu named), precision %.1f%%, "

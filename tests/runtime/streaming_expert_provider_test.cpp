@@ -98,8 +98,7 @@ void check_identical(const std::string& path, const std::vector<int32_t>& tokens
     CHECK(streamed.prefill == resident.prefill);
     CHECK(streamed.decode == resident.decode);
     CHECK(streamed.mtp == resident.mtp);
-    LayerCacheStats total;
-    for (const LayerCacheStats& s : streamed.stats) total += s;
+    const LayerCacheStats total = total_of(streamed.stats);
     CHECK(total.misses > 0);
     CHECK(total.load_failures == 0);
     if (rc.prefetch_margin >= 0) CHECK(streamed.recall.needed > 0);

@@ -61,12 +61,6 @@ struct DecodeRun {
   double bytes_per_token() const { return tokens ? static_cast<double>(device_bytes) / static_cast<double>(tokens) : 0; }
 };
 
-LayerCacheStats totals(const std::vector<LayerCacheStats>& per_layer) {
-  LayerCacheStats t;
-  for (const LayerCacheStats& s : per_layer) t += s;
-  return t;
-}
-
 Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, const std::vector<int32_t>& prompt,
                          int64_t new_tokens, MemoryCgroup* cgroup, const std::string& label) {
   if (cgroup) cgroup->reset_peak();
@@ -85,14 +79,14 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   r.on_token = [&](const TokenEvent&) {
     if (seen++ == 0) {
       io_at_first = storage_read_bytes();
-      cache_at_first = totals(e.cache_stats());
+      cache_at_first = total_of(e.cache_stats());
     }
     bar.update(static_cast<uint64_t>(seen));
   };
   const GenerationResult res = e.generate(std::move(r));
   bar.finish(std::to_string(seen) + " tokens");
   if (res.finish == FinishReason::kError) return res.error;
-  const LayerCacheStats cache_end = totals(e.cache_stats());
+  const LayerCacheStats cache_end = total_of(e.cache_stats());
   DecodeRun run;
   run.label = label;
   run.output = res.tokens;
@@ -155,35 +149,32 @@ int run_bench_e2e(int argc, char** argv) {
   const auto request = parse_byte_size(streaming.request_size);
   if (!budget || !request) return usage_error("bench e2e", "--ram-budget and --request-size take sizes like 8G");
 
-  // The container's shape: expert region for fio, bytes per routed expert, bytes every step reads.
-  uint64_t region_begin = ~0ull, region_end = 0, expert_bytes = 0, blob_bytes = 0;
+  // The container's shape: expert region for fio, bytes per routed expert, bytes every step
+  // reads, the vocabulary for the prompt.
+  ExpertBlobs scanned;
   int64_t moe_layers = 0, routed = 0;
+  uint32_t vocab = 0;
   TouchedWeights touched;
   {
     auto opened = ContainerReader::open(model_path);
     if (!opened.ok()) return report_error(opened.status());
     const ContainerReader& reader = **opened;
+    auto blobs = expert_blobs(reader);
+    if (!blobs.ok()) return report_error(blobs.status());
+    scanned = std::move(blobs).value();
     routed = reader.config().num_experts_per_tok;
-    for (int64_t layer : reader.expert_layers()) {
-      if (layer < reader.config().num_hidden_layers) ++moe_layers;  // the MTP layer's run only for drafts
-      for (int64_t x = 0; x < reader.config().n_routed_experts; ++x) {
-        auto b = reader.expert_blob(layer, x);
-        if (!b.ok()) return report_error(b.status());
-        region_begin = std::min(region_begin, b->offset);
-        region_end = std::max(region_end, b->offset + b->padded_size);
-        expert_bytes = std::max(expert_bytes, b->raw_size);
-        blob_bytes = std::max(blob_bytes, b->padded_size);
-      }
-    }
-    if (moe_layers == 0) return report_error(invalid_argument(model_path + " has no routed experts"));
+    moe_layers = reader.config().main_moe_layers();
+    vocab = static_cast<uint32_t>(reader.config().vocab_size);
     touched = touched_weights(reader);
   }
+  const uint64_t expert_bytes = scanned.largest_raw, blob_bytes = scanned.largest_padded;
 
   double fio_bw = 0;
   if (fio_seconds > 0) {
     const uint64_t size = std::min<uint64_t>(*request, (blob_bytes + 4095) / 4096 * 4096);
     std::string cmd;
-    auto f = run_fio(model_path, region_begin, region_end - region_begin, size, static_cast<unsigned>(streaming.queue_depth),
+    auto f = run_fio(model_path, scanned.region_begin, scanned.region_end - scanned.region_begin, size,
+                     static_cast<unsigned>(streaming.queue_depth),
                      fio_seconds, (blob_bytes + size - 1) / size, &cmd);
     if (f.ok()) {
       fio_bw = *f;
@@ -225,12 +216,7 @@ int run_bench_e2e(int argc, char** argv) {
   std::vector<DecodeRun> runs;
   auto options = single_sequence_options(streaming, kernel_flags, *precision, prompt_tokens, new_tokens, false);
   if (!options.ok()) return usage_error("bench e2e", options.status());
-  {
-    auto probe = ContainerReader::open(model_path);
-    if (!probe.ok()) return report_error(probe.status());
-    const auto vocab = static_cast<uint32_t>((*probe)->config().vocab_size);
-    for (int64_t t = 0; t < prompt_tokens; ++t) prompt.push_back(static_cast<int32_t>(rng() % vocab));
-  }
+  for (int64_t t = 0; t < prompt_tokens; ++t) prompt.push_back(static_cast<int32_t>(rng() % vocab));
   auto streamed = decode(model_path, *options, prompt, new_tokens, cgroup.get(), "streaming");
   if (!streamed.ok()) return report_error(streamed.status());
   runs.push_back(*streamed);

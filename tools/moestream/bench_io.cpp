@@ -2,12 +2,31 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace moestream::cli {
+
+Result<ExpertBlobs> expert_blobs(const ContainerReader& reader) {
+  ExpertBlobs out;
+  for (int64_t layer : reader.expert_layers()) {
+    for (int64_t e = 0; e < reader.config().n_routed_experts; ++e) {
+      MOESTREAM_ASSIGN_OR_RETURN(ExpertBlobInfo b, reader.expert_blob(layer, e));
+      out.region_begin = std::min(out.region_begin, b.offset);
+      out.region_end = std::max(out.region_end, b.offset + b.padded_size);
+      out.raw_total += b.raw_size;
+      out.stored_total += b.stored_size;
+      out.largest_raw = std::max(out.largest_raw, b.raw_size);
+      out.largest_padded = std::max(out.largest_padded, b.padded_size);
+      out.blobs.push_back(b);
+    }
+  }
+  if (out.blobs.empty()) return invalid_argument(reader.path() + " has no routed experts");
+  return out;
+}
 
 std::string drop_page_cache() {
   ::sync();

@@ -5,10 +5,24 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "format/container_reader.h"
 #include "platform/status.h"
 
 namespace moestream::cli {
+
+// Every routed-expert blob of a container (the MTP layer's included) and the file range they
+// span, where fio reads.
+struct ExpertBlobs {
+  std::vector<ExpertBlobInfo> blobs;
+  uint64_t region_begin = ~0ull, region_end = 0;
+  uint64_t raw_total = 0, stored_total = 0;
+  uint64_t largest_raw = 0, largest_padded = 0;
+};
+
+// kInvalidArgument when the container has no routed experts.
+Result<ExpertBlobs> expert_blobs(const ContainerReader& reader);
 
 // Syncs and drops the whole page cache when permitted; says what it did.
 std::string drop_page_cache();

@@ -145,20 +145,10 @@ int run_bench_loader(int argc, char** argv) {
   auto opened = ContainerReader::open(model_path);
   if (!opened.ok()) return report_error(opened.status());
   const ContainerReader& reader = **opened;
-  std::vector<ExpertBlobInfo> blobs;
-  uint64_t region_begin = ~0ull, region_end = 0, raw_total = 0, stored_total = 0;
-  for (int64_t layer : reader.expert_layers()) {
-    for (int64_t e = 0; e < reader.config().n_routed_experts; ++e) {
-      auto b = reader.expert_blob(layer, e);
-      if (!b.ok()) return report_error(b.status());
-      blobs.push_back(*b);
-      region_begin = std::min(region_begin, b->offset);
-      region_end = std::max(region_end, b->offset + b->padded_size);
-      raw_total += b->raw_size;
-      stored_total += b->stored_size;
-    }
-  }
-  if (blobs.empty()) return report_error(invalid_argument(model_path + " has no routed experts"));
+  auto scanned = expert_blobs(reader);
+  if (!scanned.ok()) return report_error(scanned.status());
+  const std::vector<ExpertBlobInfo>& blobs = scanned->blobs;
+  const uint64_t region_begin = scanned->region_begin, region_end = scanned->region_end;
   const uint64_t whole_blob = align_up(blobs.front().padded_size, kPageSize);
   std::vector<uint64_t> sizes;
   std::vector<int64_t> depths;
@@ -175,7 +165,7 @@ int run_bench_loader(int argc, char** argv) {
     depths = {depth};
   }
   std::printf("%s: %zu expert blobs, %s raw, %s stored (%s), expert region %s\n", model_path.c_str(), blobs.size(),
-              format_bytes(raw_total).c_str(), format_bytes(stored_total).c_str(),
+              format_bytes(scanned->raw_total).c_str(), format_bytes(scanned->stored_total).c_str(),
               blobs.front().compression == BlobCompression::kZstd ? "zstd" : "uncompressed",
               format_bytes(region_end - region_begin).c_str());
   std::printf("%s\n", drop_caches ? drop_page_cache().c_str() : "page cache kept (--drop-caches drops it first)");

@@ -123,9 +123,9 @@ int run_projection(const std::string& model_path, const Request& r, const Stream
                                                                         static_cast<uint64_t>(r.parallel * c.vocab_size * 4));
     in.slot_bytes = align_up(routed_expert_bytes(c), kPageSize);
     in.min_slots = c.num_experts_per_tok + std::max<int64_t>(0, s.prefetch_margin);
-    in.total_experts = (c.num_hidden_layers - c.first_k_dense_replace + c.num_nextn_predict_layers) * c.n_routed_experts;
+    in.total_experts = (c.main_moe_layers() + c.num_nextn_predict_layers) * c.n_routed_experts;
     plan = plan_ram_budget(in);
-    p.moe_layers = c.num_hidden_layers - c.first_k_dense_replace;
+    p.moe_layers = c.main_moe_layers();
     p.top_k = c.num_experts_per_tok;
     p.experts_per_layer = c.n_routed_experts;
     p.expert_bytes = routed_expert_bytes(c);
@@ -140,9 +140,7 @@ int run_projection(const std::string& model_path, const Request& r, const Stream
     if (!reader.ok()) return report_error(reader.status());
     const ModelConfig& c = (*reader)->config();
     plan = plan_streaming_budget(**reader, s, workload_of(r, r.context), 0);
-    for (int64_t layer : (*reader)->expert_layers()) {
-      if (layer < c.num_hidden_layers) ++p.moe_layers;
-    }
+    p.moe_layers = c.main_moe_layers();
     p.top_k = c.num_experts_per_tok;
     p.experts_per_layer = c.n_routed_experts;
     p.expert_bytes = routed_expert_bytes(c);

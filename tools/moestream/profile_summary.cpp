@@ -77,8 +77,7 @@ std::string ProfileSummary::format(const std::vector<LayerCacheStats>& cache_sta
                   ratio(o[2] + o[3], tokens_[p]));
     out += line;
   }
-  LayerCacheStats total;
-  for (const LayerCacheStats& s : cache_stats) total += s;
+  const LayerCacheStats total = total_of(cache_stats);
   const uint64_t tokens = this->tokens();
   std::snprintf(line, sizeof(line), "  reads per token: %.2f experts (%.2f demand + %.2f prefetch), %s\n",
                 ratio(total.misses + total.prefetches, tokens), ratio(total.misses, tokens),
