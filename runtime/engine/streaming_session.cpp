@@ -12,27 +12,41 @@
 
 namespace moestream {
 
-Result<RamBudgetPlan> plan_streaming_budget(const ContainerReader& reader, const StreamingOptions& streaming,
+ModelFootprint footprint_of(const ContainerReader& reader) {
+  ModelFootprint m;
+  m.config = reader.config();
+  m.touched = touched_weights(reader);
+  m.slot_bytes = ExpertCache::slot_bytes(reader);
+  m.staging_bytes = ExpertCache::staging_bytes(reader);
+  m.total_experts = static_cast<int64_t>(reader.expert_layers().size()) * m.config.n_routed_experts;
+  return m;
+}
+
+Result<RamBudgetPlan> plan_streaming_budget(const ModelFootprint& model, const StreamingOptions& streaming,
                                             const StreamingWorkload& workload, int64_t hot_set_size) {
-  const ModelConfig& c = reader.config();
-  const int64_t total_experts = static_cast<int64_t>(reader.expert_layers().size()) * c.n_routed_experts;
+  const ModelConfig& c = model.config;
   RamBudgetInputs in;
   in.budget = streaming.ram_budget;
   const int64_t context = std::max<int64_t>(1, workload.kv_tokens);
-  in.resident_weight_bytes = touched_weights(reader).bytes(workload.mtp);
+  in.resident_weight_bytes = model.touched.bytes(workload.mtp);
   in.kv_cache_bytes = kv_cache_bytes(c, context, workload.kv_precision);
-  const uint64_t staging = ExpertCache::staging_bytes(reader);
-  in.io_buffer_bytes = staging ? align_up(staging, kPageSize) * ExpertLoaderOptions{}.staging_buffers : 0;
+  in.io_buffer_bytes = model.staging_bytes ? align_up(model.staging_bytes, kPageSize) * ExpertLoaderOptions{}.staging_buffers : 0;
   // The forward pass's scratch for the largest step (it does not grow with the context) and
   // the logits of the rows that have them.
+  const int64_t threads = workload.threads > 0 ? workload.threads : kernels::kernel_threads();
   const uint64_t activations =
-      forward_scratch_bytes(c, workload.step_rows, kernels::kernel_threads()) +
+      forward_scratch_bytes(c, workload.step_rows, threads) +
       static_cast<uint64_t>(std::max<int64_t>(1, workload.logit_rows)) * static_cast<uint64_t>(c.vocab_size) * 4;
   in.overhead_bytes = default_overhead_bytes(current_rss_bytes(), activations);
-  in.slot_bytes = ExpertCache::slot_bytes(reader);
+  in.slot_bytes = model.slot_bytes;
   in.min_slots = c.num_experts_per_tok + std::max<int64_t>(0, streaming.prefetch_margin) + hot_set_size;
-  in.total_experts = total_experts;
+  in.total_experts = model.total_experts;
   return plan_ram_budget(in);
+}
+
+Result<RamBudgetPlan> plan_streaming_budget(const ContainerReader& reader, const StreamingOptions& streaming,
+                                            const StreamingWorkload& workload, int64_t hot_set_size) {
+  return plan_streaming_budget(footprint_of(reader), streaming, workload, hot_set_size);
 }
 
 Result<std::unique_ptr<StreamingSession>> open_streaming(const ContainerReader& reader,

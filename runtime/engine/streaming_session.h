@@ -16,6 +16,7 @@
 #include "format/container_reader.h"
 #include "offload/expert_cache.h"
 #include "offload/ram_budget.h"
+#include "runtime/engine/touched_weights.h"
 #include "runtime/kv_cache.h"
 #include "runtime/streaming_expert_provider.h"
 
@@ -41,7 +42,19 @@ struct StreamingWorkload {
   int64_t logit_rows = 1;  // rows of a step whose logits are computed
   KvCachePrecision kv_precision = KvCachePrecision::kF32;
   bool mtp = false;  // the MTP layer runs (drafts): count its tensors as resident
+  int64_t threads = 0;  // kernel threads the scratch is planned for (0: the pool's)
 };
+
+// What the budget plan needs to know of a model: from its container (footprint_of), or from
+// its config alone for a model not at hand (`plan --project`'s built-in DeepSeek-V3 shape).
+struct ModelFootprint {
+  ModelConfig config;
+  TouchedWeights touched;
+  uint64_t slot_bytes = 0;     // one expert slot
+  uint64_t staging_bytes = 0;  // per staging buffer for compressed blobs (0: none)
+  int64_t total_experts = 0;   // routed experts of every layer, the MTP layer's included
+};
+ModelFootprint footprint_of(const ContainerReader& reader);
 
 struct StreamingSession {
   RamBudgetPlan plan;
@@ -52,6 +65,8 @@ struct StreamingSession {
 // The budget plan alone (what open_streaming uses; `moestream plan` prints it): resident
 // weights, KV for workload.kv_tokens, forward scratch and logits for the largest step, I/O
 // staging, and the expert slots left.
+Result<RamBudgetPlan> plan_streaming_budget(const ModelFootprint& model, const StreamingOptions& options,
+                                            const StreamingWorkload& workload, int64_t hot_set_size);
 Result<RamBudgetPlan> plan_streaming_budget(const ContainerReader& reader, const StreamingOptions& options,
                                             const StreamingWorkload& workload, int64_t hot_set_size);
 

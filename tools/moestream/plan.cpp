@@ -15,12 +15,10 @@
 #include "cli_common.h"
 #include "command_registry.h"
 #include "engine_flags.h"
-#include "kernel_flags.h"
 #include "format/synthetic_model.h"
+#include "kernel_flags.h"
 #include "kernels/kernel_threads.h"
 #include "plan_projection.h"
-#include "platform/memory_probe.h"
-#include "runtime/engine/touched_weights.h"
 #include "platform/progress_bar.h"
 #include "runtime/engine/streaming_session.h"
 #include "runtime/kv_cache.h"
@@ -45,21 +43,21 @@ StreamingWorkload workload_of(const Request& r, int64_t context) {
 }
 
 // The longest context per sequence whose plan still leaves the minimum expert slots (0: none).
-int64_t longest_context(const ContainerReader& reader, const StreamingOptions& s, const Request& r, int64_t most) {
+int64_t longest_context(const ModelFootprint& model, const StreamingOptions& s, const Request& r, int64_t most) {
   int64_t lo = 0, hi = most;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo + 1) / 2;
-    if (plan_streaming_budget(reader, s, workload_of(r, mid), 0).ok()) lo = mid; else hi = mid - 1;
+    if (plan_streaming_budget(model, s, workload_of(r, mid), 0).ok()) lo = mid; else hi = mid - 1;
   }
   return lo;
 }
 
 // The smallest budget (to 1 MiB) that plans the request with the minimum expert slots.
-uint64_t smallest_budget(const ContainerReader& reader, StreamingOptions s, const Request& r) {
+uint64_t smallest_budget(const ModelFootprint& model, StreamingOptions s, const Request& r) {
   uint64_t lo = 1 << 20, hi = uint64_t{1} << 50;
   while (hi - lo > (1 << 20)) {
     s.ram_budget = lo + (hi - lo) / 2;
-    if (plan_streaming_budget(reader, s, workload_of(r, r.context), 0).ok()) hi = s.ram_budget; else lo = s.ram_budget;
+    if (plan_streaming_budget(model, s, workload_of(r, r.context), 0).ok()) hi = s.ram_budget; else lo = s.ram_budget;
   }
   return hi;
 }
@@ -102,50 +100,41 @@ int run_projection(const std::string& model_path, const Request& r, const Stream
     return usage_error("plan", "--project needs a routing trace (--trace FILES|DIR) or --hit-rate F");
   }
   const int64_t threads = f.cores > 0 ? f.cores : kernels::kernel_threads();
-  const int64_t step_rows = r.prefill_chunk + r.parallel;
+  StreamingWorkload workload = workload_of(r, r.context);
+  workload.threads = threads;
   StreamingOptions s;
   if (auto o = streaming.to_options(); o.ok()) s = *o;
   s.ram_budget = *ram;
-  DecodeProjection p;
-  Result<RamBudgetPlan> plan = invalid_argument("no plan");
+  // The model: the built-in shape from its config alone, or a container.
+  ModelFootprint model;
   if (model_path == kBuiltInShape) {
     SynthOptions synth;
     synth.preset = "full";
     auto config = synth_preset_config(synth);
     if (!config.ok()) return report_error(config.status());
     const ModelConfig& c = *config;
-    const TouchedWeights touched = touched_weights(c);
-    RamBudgetInputs in;
-    in.budget = *ram;
-    in.resident_weight_bytes = touched.bytes(false);
-    in.kv_cache_bytes = kv_cache_bytes(c, r.context * r.parallel, r.precision);
-    in.overhead_bytes = default_overhead_bytes(current_rss_bytes(), forward_scratch_bytes(c, step_rows, threads) +
-                                                                        static_cast<uint64_t>(r.parallel * c.vocab_size * 4));
-    in.slot_bytes = align_up(routed_expert_bytes(c), kPageSize);
-    in.min_slots = c.num_experts_per_tok + std::max<int64_t>(0, s.prefetch_margin);
-    in.total_experts = (c.main_moe_layers() + c.num_nextn_predict_layers) * c.n_routed_experts;
-    plan = plan_ram_budget(in);
-    p.moe_layers = c.main_moe_layers();
-    p.top_k = c.num_experts_per_tok;
-    p.experts_per_layer = c.n_routed_experts;
-    p.expert_bytes = routed_expert_bytes(c);
-    p.every_step_bytes = touched.every_step;
+    model.config = c;
+    model.touched = touched_weights(c);
+    model.slot_bytes = align_up(routed_expert_bytes(c), kPageSize);
+    model.total_experts = (c.main_moe_layers() + c.num_nextn_predict_layers) * c.n_routed_experts;
     std::printf("DeepSeek-V3 671B (built-in shape): %lld layers (%lld MoE), %lld routed experts of %s, %s of non-expert "
                 "weights read every step\n",
-                static_cast<long long>(c.num_hidden_layers), static_cast<long long>(p.moe_layers),
-                static_cast<long long>(c.n_routed_experts), format_bytes(p.expert_bytes).c_str(),
-                format_bytes(touched.every_step).c_str());
+                static_cast<long long>(c.num_hidden_layers), static_cast<long long>(c.main_moe_layers()),
+                static_cast<long long>(c.n_routed_experts), format_bytes(routed_expert_bytes(c)).c_str(),
+                format_bytes(model.touched.every_step).c_str());
   } else {
     auto reader = ContainerReader::open(model_path);
     if (!reader.ok()) return report_error(reader.status());
-    const ModelConfig& c = (*reader)->config();
-    plan = plan_streaming_budget(**reader, s, workload_of(r, r.context), 0);
-    p.moe_layers = c.main_moe_layers();
-    p.top_k = c.num_experts_per_tok;
-    p.experts_per_layer = c.n_routed_experts;
-    p.expert_bytes = routed_expert_bytes(c);
-    p.every_step_bytes = touched_weights(**reader).every_step;
+    model = footprint_of(**reader);
   }
+  const ModelConfig& c = model.config;
+  DecodeProjection p;
+  p.moe_layers = c.main_moe_layers();
+  p.top_k = c.num_experts_per_tok;
+  p.experts_per_layer = c.n_routed_experts;
+  p.expert_bytes = routed_expert_bytes(c);
+  p.every_step_bytes = model.touched.every_step;
+  const auto plan = plan_streaming_budget(model, s, workload, 0);
   if (!plan.ok()) {
     std::printf("refused: %s\n", plan.status().message().c_str());
     return 1;
@@ -236,17 +225,18 @@ int run_plan(int argc, char** argv) {
     if (!o.ok()) return usage_error("plan", o.status());
     s = *o;
   }
+  const ModelFootprint model = footprint_of(**reader);  // once: the searches below plan many times
   const int64_t most = c.max_position_embeddings > 0 ? c.max_position_embeddings : int64_t{1} << 24;
   if (!streaming.enabled()) {
     std::printf("all experts in RAM: about %s (the file, mapped) + KV + scratch + logits = %s\n",
                 format_bytes((*reader)->file().size()).c_str(),
                 format_bytes((*reader)->file().size() + kv_bytes + scratch + logits).c_str());
     std::printf("streaming experts instead: --ram-budget %s runs this context with the fewest expert slots\n",
-                format_bytes(smallest_budget(**reader, s, r)).c_str());
+                format_bytes(smallest_budget(model, s, r)).c_str());
     return 0;
   }
-  auto plan = plan_streaming_budget(**reader, s, workload_of(r, r.context), 0);
-  const int64_t longest = longest_context(**reader, s, r, most);
+  auto plan = plan_streaming_budget(model, s, workload_of(r, r.context), 0);
+  const int64_t longest = longest_context(model, s, r, most);
   if (!plan.ok()) {
     std::printf("refused: %s\n", plan.status().message().c_str());
   } else {
@@ -259,7 +249,7 @@ int run_plan(int argc, char** argv) {
   } else {
     std::printf("no context fits under %s with %lld sequence(s); --ram-budget %s runs --context %lld\n",
                 streaming.ram_budget.c_str(), static_cast<long long>(r.parallel),
-                format_bytes(smallest_budget(**reader, s, r)).c_str(), static_cast<long long>(r.context));
+                format_bytes(smallest_budget(model, s, r)).c_str(), static_cast<long long>(r.context));
   }
   return plan.ok() ? 0 : 1;
 }
