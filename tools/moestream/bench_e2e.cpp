@@ -90,8 +90,9 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   DecodeRun run;
   run.label = label;
   run.output = res.tokens;
-  run.drafts = e.stats().drafts;
-  run.accepted = e.stats().drafts_accepted;
+  const EngineStats stats = e.stats();
+  run.drafts = stats.drafts;
+  run.accepted = stats.drafts_accepted;
   run.tokens = res.timings.decoded - 1;
   run.seconds = res.timings.decode_s;
   run.prefill_s = res.timings.prefill_s;
