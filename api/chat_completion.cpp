@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "api/response_format.h"
 #include "text/chat/chat_output_parser.h"
 
 namespace moestream::api {
@@ -118,6 +119,12 @@ Result<ChatCompletion> parse_chat_completion(const json& body, const Engine& eng
   }
   if (body.contains("stream_options") && body["stream_options"].is_object()) {
     c.include_usage = body["stream_options"].value("include_usage", false);
+  }
+  MOESTREAM_ASSIGN_OR_RETURN(auto spec, response_format_spec(body, engine.chat_template(), c.thinking, c.tool_choice));
+  if (spec) {
+    if (!engine.tokenizer()) return not_found("the model has no tokenizer, so no constrained output");
+    MOESTREAM_ASSIGN_OR_RETURN(Grammar grammar, chat_output_grammar(*spec, *engine.tokenizer()));
+    MOESTREAM_ASSIGN_OR_RETURN(r.grammar, engine.constrain(std::move(grammar), spec->key()));
   }
   return c;
 }

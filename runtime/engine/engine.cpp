@@ -107,6 +107,7 @@ struct Sequence {
   int32_t draft = -1;
   TokenDistribution draft_q;
   int32_t verify[2] = {-1, -1};
+  int32_t grammar_state = -1;  // with GenerationRequest::grammar
 
   Sequence(std::shared_ptr<RequestState> s, KvCache c, const Tokenizer* tokenizer)
       : state(std::move(s)),
@@ -158,6 +159,10 @@ struct Engine::Impl {
   ChatTemplateKind chat_template = ChatTemplateKind::kDeepSeekV31;
   std::unique_ptr<PrefixCache> prefix_cache;
   int64_t max_context = 0;
+  // Engine::constrain: the vocabulary trie (built on first use) and grammars by key.
+  std::mutex grammar_mutex;
+  std::shared_ptr<const TokenTrie> token_trie;
+  std::deque<std::pair<std::string, std::shared_ptr<TokenGrammar>>> grammars;
 
   mutable std::mutex mutex;  // guards queue, stopping, stats
   std::condition_variable work_cv;
@@ -184,7 +189,8 @@ struct Engine::Impl {
   void admit(std::shared_ptr<RequestState> state);
   void step();
   // Takes the token from `row` (or `chosen` when >= 0: a verified draft, or a residual draw).
-  void on_token(Sequence& seq, const float* row, int32_t chosen = -1);
+  // Under a grammar the row is masked in place first.
+  void on_token(Sequence& seq, float* row, int32_t chosen = -1);
   // Feeds `hidden` (a row per token of next_tokens: the final hidden states of the positions
   // those tokens followed) to the MTP layer; with `draft`, draws its guess of the next token.
   Status extend_mtp(Sequence& s, std::span<const int32_t> next_tokens, const float* hidden, bool draft);
@@ -291,6 +297,26 @@ Engine::~Engine() {
 
 const ModelConfig& Engine::config() const { return impl_->reader->config(); }
 const ContainerReader& Engine::reader() const { return *impl_->reader; }
+Result<std::shared_ptr<TokenGrammar>> Engine::constrain(Grammar grammar, const std::string& key) const {
+  if (!impl_->tokenizer) return not_found(impl_->reader->path() + ": no tokenizer, so no constrained output");
+  std::lock_guard<std::mutex> lock(impl_->grammar_mutex);
+  if (!key.empty()) {
+    for (const auto& [k, g] : impl_->grammars) {
+      if (k == key) return g;
+    }
+  }
+  if (!impl_->token_trie) {
+    impl_->token_trie = std::make_shared<const TokenTrie>(TokenTrie::build(*impl_->tokenizer, impl_->reader->config().vocab_size));
+  }
+  auto g = std::make_shared<TokenGrammar>(std::move(grammar), impl_->token_trie,
+                                          std::vector<int32_t>{static_cast<int32_t>(impl_->reader->config().eos_token_id)});
+  if (!key.empty()) {
+    impl_->grammars.emplace_front(key, g);
+    if (impl_->grammars.size() > 32) impl_->grammars.pop_back();
+  }
+  return g;
+}
+
 const Tokenizer* Engine::tokenizer() const { return impl_->tokenizer ? &*impl_->tokenizer : nullptr; }
 int64_t Engine::max_context() const { return impl_->max_context; }
 ChatTemplateKind Engine::chat_template() const { return impl_->chat_template; }
@@ -322,6 +348,10 @@ Status Engine::Impl::validate(const GenerationRequest& r) const {
   for (int32_t t : r.stop_tokens)
     if (t < 0 || t >= vocab) return invalid_argument("stop token " + std::to_string(t) + " is outside the vocabulary");
   MOESTREAM_TRY(r.sampling.check());
+  if (r.grammar) {
+    if (r.grammar->vocab_size() != vocab) return invalid_argument("the grammar was bound to another vocabulary");
+    if (r.grammar->start() < 0) return invalid_argument("the grammar matches no output at all");
+  }
   return ok_status();
 }
 
@@ -463,6 +493,7 @@ void Engine::Impl::admit(std::shared_ptr<RequestState> state) {
   seq->prompt_size = static_cast<int64_t>(r.prompt.size());
   seq->history = r.prompt;
   seq->sampler.set_generated_start(r.prompt.size());
+  if (r.grammar) seq->grammar_state = r.grammar->start();
   seq->max_tokens = std::min<int64_t>(r.max_tokens, max_context - seq->prompt_size);
   seq->history.reserve(static_cast<size_t>(seq->prompt_size + seq->max_tokens));
   seq->cache.reserve(seq->prompt_size + seq->max_tokens + 1);
@@ -581,7 +612,7 @@ void Engine::Impl::step() {
         // from the residual max(0, p - q), so the token's distribution is exactly p. Greedy is
         // the case of one-token distributions: the draft is kept exactly when it is p's token.
         const int32_t drafted = s.verify[1];
-        const float* first = logits.data() + row * vocab;
+        float* first = logits.data() + row * vocab;
         const TokenDistribution p = s.sampler.distribution({first, static_cast<size_t>(vocab)}, s.history);
         const double pd = p.probability(drafted), qd = s.draft_q.probability(drafted);
         const bool keep = qd > 0 && s.sampler.uniform() * qd < pd;
@@ -617,11 +648,32 @@ void Engine::Impl::step() {
   stats.prefix_cache = prefix_cache->stats();
 }
 
-void Engine::Impl::on_token(Sequence& s, const float* row, int32_t chosen) {
+void Engine::Impl::on_token(Sequence& s, float* row, int32_t chosen) {
   const GenerationRequest& r = s.state->request;
   const int64_t vocab = model->config().vocab_size;
+  uint64_t grammar_ns = 0;
+  if (r.grammar && chosen < 0) {
+    const uint64_t start = now_ns();
+    // The tokens left bound the completion: near the limit only tokens that can still close it.
+    r.grammar->mask_logits(s.grammar_state, s.max_tokens - s.result.usage.completion_tokens,
+                           std::span<float>(row, static_cast<size_t>(vocab)));
+    grammar_ns += now_ns() - start;
+  }
   const int32_t token =
       chosen >= 0 ? chosen : s.sampler.sample(std::span<const float>(row, static_cast<size_t>(vocab)), s.history);
+  bool grammar_complete = false;
+  if (r.grammar) {
+    const uint64_t start = now_ns();
+    s.grammar_state = r.grammar->advance(s.grammar_state, token);
+    grammar_complete = s.grammar_state >= 0 && r.grammar->complete(s.grammar_state);
+    grammar_ns += now_ns() - start;
+    std::lock_guard<std::mutex> lock(mutex);
+    stats.grammar_s += static_cast<double>(grammar_ns) * 1e-9;
+    ++stats.grammar_masks;
+  }
+  if (r.grammar && s.grammar_state < 0) {
+    return finish(s, FinishReason::kError, internal_error("token " + std::to_string(token) + " breaks the grammar"));
+  }
   {
     std::lock_guard<std::mutex> lock(mutex);
     ++stats.generated_tokens;
@@ -665,11 +717,13 @@ void Engine::Impl::on_token(Sequence& s, const float* row, int32_t chosen) {
     s.result.matched_stop = s.stops.matched_stop();
     return finish(s, FinishReason::kStop);
   }
+  if (grammar_complete) return finish(s, FinishReason::kStop);  // nothing may follow
   if (s.result.usage.completion_tokens >= s.max_tokens) return finish(s, FinishReason::kLength);
   s.next_input = token;
 }
 
 Status Engine::Impl::extend_mtp(Sequence& s, std::span<const int32_t> next_tokens, const float* hidden, bool draft) {
+  draft = draft && !s.state->request.grammar;  // a draft would skip the grammar's mask
   MOESTREAM_TRY(model->mtp_forward(next_tokens, hidden, *s.mtp_cache, draft ? &draft_logits : nullptr, nullptr,
                                    /*last_row_logits=*/true));
   if (draft) {

@@ -24,6 +24,7 @@
 #include "runtime/engine/engine_options.h"
 #include "runtime/engine/generation.h"
 #include "text/chat/chat_template.h"
+#include "text/grammar/token_grammar.h"
 #include "text/tokenizer/tokenizer.h"
 
 namespace moestream {
@@ -58,6 +59,8 @@ struct EngineStats {
   uint64_t drafts_accepted = 0;      // of those, equal to the model's token
   double forward_s = 0;              // inside Model::forward_batch
   double sample_s = 0;               // sampling, detokenizing, stop strings, token callbacks
+  double grammar_s = 0;              // of sample_s: grammar masks and state updates
+  uint64_t grammar_masks = 0;        // tokens chosen under a grammar
   double schedule_s = 0;             // the rest of each step (composing it, admission, bookkeeping)
   int64_t active = 0, queued = 0;
   PrefixCacheStats prefix_cache;
@@ -80,6 +83,11 @@ class Engine {
   ChatTemplateKind chat_template() const;
   Result<std::vector<int32_t>> chat_prompt(const std::vector<ChatMessage>& messages,
                                            const ChatTemplateOptions& options) const;
+
+  // The grammar bound to this model's vocabulary and end token, for GenerationRequest::grammar.
+  // Requests with the same non-empty `key` (e.g. the schema's text) share one TokenGrammar and
+  // its cached masks (the last 32 keys are kept). kNotFound without a tokenizer.
+  Result<std::shared_ptr<TokenGrammar>> constrain(Grammar grammar, const std::string& key = {}) const;
 
   // Checks the request (ids in the vocabulary, fits the context, sane sampling values) and
   // queues it. An invalid request comes back already finished with kError and the reason.

@@ -10,6 +10,7 @@
 
 #include "platform/status.h"
 #include "runtime/sampler.h"
+#include "text/grammar/token_grammar.h"
 
 namespace moestream {
 
@@ -34,6 +35,11 @@ struct GenerationRequest {
   bool ignore_eos = false;
   bool logprobs = false;
   int64_t top_logprobs = 0;  // 0..20
+  // Grammar-constrained output (Engine::constrain): every token keeps the output a prefix of
+  // the grammar's language, the end is allowed only where it is complete, the tokens left
+  // always suffice to complete it, and the request finishes (kStop) the moment nothing can
+  // follow. Null: free text. Such a request is not speculated on.
+  std::shared_ptr<TokenGrammar> grammar;
   // Called on the engine's scheduler thread for every token; keep it short. May be empty.
   std::function<void(const TokenEvent&)> on_token;
   // Called once when the request has finished (any reason), after its result is final, on
