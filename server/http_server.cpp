@@ -227,6 +227,9 @@ void HttpServer::Impl::chat_completions(const httplib::Request& req, httplib::Re
     if (model != options.model_name && model != "deepseek-chat" && model != "deepseek-reasoner")
       return send_error(res, 404, "model '" + model + "' does not exist; GET /v1/models lists the models");
   }
+  if (options.default_response_format && body->is_object() && !body->contains("response_format")) {
+    (*body)["response_format"] = *options.default_response_format;
+  }
   auto parsed = api::parse_chat_completion(*body, *e);
   if (!parsed.ok()) return send_error(res, api::http_status(parsed.status()), parsed.status().message());
   if (!admit(res)) return;

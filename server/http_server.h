@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +38,8 @@ struct ServerOptions {
   double request_timeout_s = 600;  // a request still running after this is cancelled
   int http_threads = 0;  // 0: parallel + max_queued + 8 (every streaming client holds one)
   std::string model_name;  // the id /v1/models lists (default: the file name without .mst)
+  // The response_format of chat requests that set none (serve --json / --json-schema).
+  std::optional<nlohmann::ordered_json> default_response_format;
 };
 
 class HttpServer {

@@ -19,6 +19,7 @@
 #include "cli_common.h"
 #include "command_registry.h"
 #include "engine_flags.h"
+#include "output_format_flags.h"
 #include "platform/clock.h"
 #include "platform/progress_bar.h"
 #include "runtime/engine/engine.h"
@@ -72,7 +73,14 @@ int run_batch(int argc, char** argv) {
   args.flag("--quiet", &quiet, "no progress bar");
   EngineFlags engine_flags;
   engine_flags.add_to(args);
+  OutputFormatFlags output_format;
+  output_format.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
+  auto response_format = output_format.response_format();
+  if (!response_format.ok()) {
+    std::fprintf(stderr, "moestream batch: %s\n", response_format.status().message().c_str());
+    return 2;
+  }
   if (input.empty() || output.empty()) {
     std::fprintf(stderr, "moestream batch: --input and --output are required (see --help)\n");
     return 2;
@@ -148,7 +156,9 @@ int run_batch(int argc, char** argv) {
       fail("line " + std::to_string(line_no) + ": only POST /v1/chat/completions is supported");
       continue;
     }
-    auto completion = api::parse_chat_completion(j.contains("body") ? j["body"] : json(), e);
+    json body = j.contains("body") ? j["body"] : json();
+    if (*response_format && body.is_object() && !body.contains("response_format")) body["response_format"] = **response_format;
+    auto completion = api::parse_chat_completion(body, e);
     if (!completion.ok()) {
       fail("line " + std::to_string(line_no) + ": " + completion.status().message());
       continue;

@@ -24,6 +24,7 @@
 #include "cli_common.h"
 #include "command_registry.h"
 #include "engine_flags.h"
+#include "output_format_flags.h"
 #include "runtime/engine/engine.h"
 #include "text/chat/chat_output_parser.h"
 
@@ -100,7 +101,13 @@ int run_chat(int argc, char** argv) {
   EngineFlags engine_flags;
   engine_flags.parallel = 1;
   engine_flags.add_to(args);
+  OutputFormatFlags output_format;
+  output_format.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
+  if (auto rf = output_format.response_format(); !rf.ok()) {
+    std::fprintf(stderr, "moestream chat: %s\n", rf.status().message().c_str());
+    return 2;
+  }
   if (max_tokens < 1) {
     std::fprintf(stderr, "moestream chat: --max-tokens must be >= 1\n");
     return 2;
@@ -219,6 +226,13 @@ int run_chat(int argc, char** argv) {
     request.prompt = std::move(prompt).value();
     request.sampling = sampling;
     request.max_tokens = max_tokens;
+    auto grammar = output_format.grammar(e, conv.thinking);
+    if (!grammar.ok()) {
+      std::printf("error: %s\n", grammar.status().message().c_str());
+      conv.turns.pop_back();
+      continue;
+    }
+    request.grammar = *grammar;
     ChatOutputParser parser(conv.thinking);
     bool in_reasoning = false;
     auto print = [&](const ChatOutputDelta& d) {

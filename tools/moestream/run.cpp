@@ -12,6 +12,7 @@
 #include "cli_common.h"
 #include "command_registry.h"
 #include "engine_flags.h"
+#include "output_format_flags.h"
 #include "runtime/engine/engine.h"
 #include "kernel_flags.h"
 #include "runtime/sampler.h"
@@ -45,6 +46,8 @@ int run_generate(int argc, char** argv) {
   args.flag("--ignore-eos", &ignore_eos, "keep generating after the end-of-sentence token");
   std::string speculative = "off";
   add_speculative_flag(args, &speculative);
+  OutputFormatFlags output_format;
+  output_format.add_to(args);
   StreamingFlags streaming;
   streaming.add_to(args);
   KernelFlags kernel_flags;
@@ -62,6 +65,7 @@ int run_generate(int argc, char** argv) {
     if (!text.ok()) return report_error(text.status());
     tokens_text = std::move(text).value();
   }
+  if (auto rf = output_format.response_format(); !rf.ok()) return usage_error("run", rf.status());
   if (top_p <= 0) return usage_error("run", "--top-p takes a number above 0 up to 1, not " + std::to_string(top_p));
   auto precision = parse_kv_cache_precision(kv);
   if (!precision.ok()) return usage_error("run", precision.status());
@@ -105,7 +109,7 @@ int run_generate(int argc, char** argv) {
   auto options = single_sequence_options(streaming, kernel_flags, *precision, static_cast<int64_t>(tokens->size()),
                                          max_tokens, /*all_logits=*/false);
   if (!options.ok()) return report_error(options.status());
-  options->load_tokenizer = show_text;
+  options->load_tokenizer = show_text || output_format.json || !output_format.json_schema.empty();
   options->speculative_mtp = *speculate;
   auto engine = Engine::open(model_path, *options);
   if (!engine.ok()) return report_error(engine.status());
@@ -113,8 +117,11 @@ int run_generate(int argc, char** argv) {
     return report_error(invalid_argument(model_path + ": --text needs a tokenizer and the container has none"));
   }
   if (max_tokens == 0) return 0;
+  auto grammar = output_format.grammar(**engine, /*thinking=*/false);
+  if (!grammar.ok()) return report_error(grammar.status());
 
   GenerationRequest request;
+  request.grammar = *grammar;
   request.prompt = *tokens;
   request.sampling = params;
   request.max_tokens = max_tokens;

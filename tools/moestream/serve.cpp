@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "command_registry.h"
 #include "engine_flags.h"
+#include "output_format_flags.h"
 #include "server/http_server.h"
 
 namespace moestream::cli {
@@ -31,6 +32,8 @@ int run_serve(int argc, char** argv) {
   args.option("--model-name", &model_name, "NAME", "the model id /v1/models lists (default: the file name)");
   EngineFlags engine_flags;
   engine_flags.add_to(args);
+  OutputFormatFlags output_format;
+  output_format.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
   auto usage = [](const std::string& message) {
     std::fprintf(stderr, "moestream serve: %s\n", message.c_str());
@@ -46,7 +49,10 @@ int run_serve(int argc, char** argv) {
   }
   auto options = engine_flags.to_options(args);
   if (!options.ok()) return usage(options.status().message());
+  auto response_format = output_format.response_format();
+  if (!response_format.ok()) return usage(response_format.status().message());
   server::ServerOptions so;
+  so.default_response_format = *response_format;
   so.host = host;
   so.port = static_cast<int>(port);
   so.api_key = api_key;

@@ -1,0 +1,45 @@
+#include "output_format_flags.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "api/response_format.h"
+#include "text/grammar/chat_output_grammar.h"
+
+namespace moestream::cli {
+
+void OutputFormatFlags::add_to(ArgParser& args) {
+  args.flag("--json", &json, "answer with one JSON object (grammar-constrained)");
+  args.option("--json-schema", &json_schema, "FILE", "answer with JSON valid against the JSON Schema in FILE");
+}
+
+Result<std::optional<nlohmann::ordered_json>> OutputFormatFlags::response_format() const {
+  using J = nlohmann::ordered_json;
+  if (json_schema.empty()) {
+    if (!json) return std::optional<J>();
+    return std::optional<J>(J{{"type", "json_object"}});
+  }
+  std::ifstream in(json_schema, std::ios::binary);
+  if (!in) return invalid_argument("--json-schema: cannot read " + json_schema);
+  std::stringstream text;
+  text << in.rdbuf();
+  J schema = J::parse(text.str(), nullptr, false);
+  if (schema.is_discarded()) return invalid_argument("--json-schema: " + json_schema + " is not valid JSON");
+  J rf{{"type", "json_schema"}, {"json_schema", {{"name", "schema"}, {"schema", schema}}}};
+  // The same check a server request gets: an unsupported keyword is named now.
+  auto spec = api::response_format_spec(J{{"response_format", rf}}, ChatTemplateKind::kDeepSeekV31, false, "none");
+  if (!spec.ok()) return invalid_argument("--json-schema " + json_schema + ": " + spec.status().message());
+  return std::optional<J>(std::move(rf));
+}
+
+Result<std::shared_ptr<TokenGrammar>> OutputFormatFlags::grammar(const Engine& engine, bool thinking) const {
+  MOESTREAM_ASSIGN_OR_RETURN(auto rf, response_format());
+  if (!rf) return std::shared_ptr<TokenGrammar>();
+  if (!engine.tokenizer()) return invalid_argument("--json needs the container's tokenizer, and it has none");
+  MOESTREAM_ASSIGN_OR_RETURN(auto spec, api::response_format_spec(nlohmann::ordered_json{{"response_format", *rf}},
+                                                                  engine.chat_template(), thinking, "none"));
+  MOESTREAM_ASSIGN_OR_RETURN(Grammar g, chat_output_grammar(*spec, *engine.tokenizer()));
+  return engine.constrain(std::move(g), spec->key());
+}
+
+}  // namespace moestream::cli
