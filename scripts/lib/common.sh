@@ -9,7 +9,7 @@ MOESTREAM_PACKAGES=(
   libmimalloc-dev liburing-dev libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libzstd-dev libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev doctest-dev
   libcpp-httplib-dev nlohmann-json3-dev libpcre2-dev libxxhash-dev libedit-dev
-  python3 python3-numpy fio nodejs tmux curl chromium
+  python3 python3-numpy python3-jsonschema fio nodejs tmux curl chromium
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -72,48 +72,43 @@ void TokenGrammar::walk(int32_t state, int64_t budget, std::vector<uint64_t>& bi
   }
 }
 
-const TokenGrammar::CachedMask& TokenGrammar::cached(int32_t state) {
-  auto it = cache_.find(state);
-  if (it != cache_.end()) {
-    ++stats_.cache_hits;
-    return it->second;
-  }
-  if (cache_.size() >= kMaxCachedMasks) cache_.clear();
-  CachedMask m;
-  walk(state, -1, m.bits, m.max_distance);
-  return cache_.emplace(state, std::move(m)).first->second;
+const TokenGrammar::CachedMask& TokenGrammar::cached(int32_t state, int64_t budget) {
+  const auto lookup = [&](int64_t b) -> const CachedMask& {
+    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(state)) << 32) | static_cast<uint64_t>(std::max<int64_t>(b, 0));
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      ++stats_.cache_hits;
+      return it->second;
+    }
+    if (cache_.size() >= kMaxCachedMasks) cache_.clear();
+    CachedMask m;
+    walk(state, b, m.bits, m.max_distance);
+    return cache_.emplace(key, std::move(m)).first->second;
+  };
+  const CachedMask& free = lookup(-1);
+  if (budget < 0 || free.max_distance + 1 <= static_cast<uint64_t>(budget)) return free;
+  // The budget binds: this state's mask for this budget. If nothing can complete in time the
+  // answer will be cut at the limit anyway: never mask every token.
+  const CachedMask& tight = lookup(budget);
+  const bool any = std::any_of(tight.bits.begin(), tight.bits.end(), [](uint64_t w) { return w != 0; });
+  return any ? tight : lookup(-1);
 }
 
 void TokenGrammar::allowed(int32_t state, int64_t budget, std::vector<uint64_t>& mask) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.masks;
-  const CachedMask& m = cached(state);
-  if (budget < 0 || m.max_distance + 1 <= static_cast<uint64_t>(budget)) {
-    mask = m.bits;
-    return;
-  }
-  uint64_t unused = 0;
-  walk(state, budget, mask, unused);  // the budget binds: this state's mask for this budget only
-  // Nothing completes in time: the answer will be cut at the limit; never mask every token.
-  if (std::all_of(mask.begin(), mask.end(), [](uint64_t w) { return w == 0; })) mask = m.bits;
+  mask = cached(state, budget).bits;
 }
 
 int64_t TokenGrammar::mask_logits(int32_t state, int64_t budget, std::span<float> logits) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.masks;
-  const CachedMask& m = cached(state);
-  std::vector<uint64_t> tight;
-  const std::vector<uint64_t>* bits = &m.bits;
-  if (budget >= 0 && m.max_distance + 1 > static_cast<uint64_t>(budget)) {
-    uint64_t unused = 0;
-    walk(state, budget, tight, unused);
-    if (std::any_of(tight.begin(), tight.end(), [](uint64_t w) { return w != 0; })) bits = &tight;
-  }
+  const std::vector<uint64_t>& bits = cached(state, budget).bits;
   constexpr float kMinus = -std::numeric_limits<float>::infinity();
   int64_t allowed = 0;
   const size_t n = logits.size();
   for (size_t w = 0; w * 64 < n; ++w) {
-    const uint64_t word = w < bits->size() ? (*bits)[w] : 0;
+    const uint64_t word = w < bits.size() ? bits[w] : 0;
     allowed += std::popcount(word);
     if (word == ~uint64_t{0}) continue;
     const size_t end = std::min(n, w * 64 + 64);

@@ -56,14 +56,16 @@ class TokenGrammar {
   };
   // One trie walk: tokens whose bytes lead somewhere live (and within the budget, if >= 0).
   void walk(int32_t state, int64_t budget, std::vector<uint64_t>& bits, uint64_t& max_distance);
-  const CachedMask& cached(int32_t state);
+  // The mask for `state` under `budget` (< 0: none), from the cache or one walk; a budget that
+  // does not bind shares the state's unlimited mask.
+  const CachedMask& cached(int32_t state, int64_t budget);
 
   std::mutex mutex_;
   GrammarAutomaton automaton_;
   std::shared_ptr<const TokenTrie> trie_;
   std::vector<int32_t> end_tokens_;
   std::vector<int32_t> grammar_tokens_;  // special tokens the grammar names
-  std::unordered_map<int32_t, CachedMask> cache_;
+  std::unordered_map<uint64_t, CachedMask> cache_;  // (state, budget or 0) -> mask
   std::vector<int32_t> walk_states_;
   std::unordered_map<uint64_t, int32_t> token_next_;  // (state, token) -> state
   TokenGrammarStats stats_;
