@@ -35,7 +35,7 @@ cmake -S "$MOESTREAM_ROOT" -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOESTREAM_FUZZ=ON -DMOESTREAM_SANITIZE=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
   "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
-json_targets=(json_limits model_config_json hf_checkpoint tokenizer_json model_tokenizer chat_request)
+json_targets=(json_limits model_config_json hf_checkpoint tokenizer_json model_tokenizer chat_request json_schema_grammar)
 targets=(fuzz_container_reader fuzz_safetensors_header)
 [ "$engine" = 1 ] && targets+=(fuzz_chat_completion)
 for t in "${json_targets[@]}"; do targets+=("fuzz_$t"); done
@@ -46,6 +46,12 @@ rm -rf "$corpus/seed"
 "$build_dir/tests/fuzz/fuzz_seed_corpus" "$corpus/seed"
 mkdir -p "$corpus/container" "$corpus/safetensors" "$build_dir/artifacts"
 for t in "${json_targets[@]}"; do mkdir -p "$corpus/$t"; done
+# The structured-output suite's schemas seed the schema compiler (a leading byte selects schema mode).
+python3 - "$MOESTREAM_ROOT/tests/data/structured_output/schemas.json" "$corpus/seed/json_schema_grammar" <<'PY'
+import json, sys
+for name, schema in json.load(open(sys.argv[1], encoding="utf-8")).items():
+    open(f"{sys.argv[2]}/{name}", "w", encoding="utf-8").write("s" + json.dumps(schema))
+PY
 # mimalloc is linked into the libraries; ASan must own malloc, so it is not preloaded here.
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

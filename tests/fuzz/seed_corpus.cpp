@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
       {"tokenizer_json", {tokenizer, tokenizer + std::string(1, '\0') + tokenizer_config}},
       {"model_tokenizer", {tokenizer_config, R"({"chat_template":"{% for m in messages %}{{ m }}{% endfor %}"})"}},
       {"chat_request", {chat, R"([{"role":"user","content":"hello"}])"}},
+      {"json_schema_grammar", {R"(s{"type":"object","properties":{"a":{"type":"integer","minimum":-5,"maximum":70}},"required":["a"]})",
+                               R"(p^[A-Z]{2,3}(-\d+)?$)", R"(s{"anyOf":[{"$ref":"#/$defs/x"},{"type":"null"}],"$defs":{"x":{"enum":[1,"b"]}}})"}},
   };
   for (const auto& [target, texts] : seeds) {
     std::filesystem::create_directories(dir + "/" + target);

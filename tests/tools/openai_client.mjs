@@ -74,6 +74,32 @@ const lp = await client.chat.completions.create({
 const content = lp.choices[0].logprobs?.content ?? [];
 check("logprobs", content.length === 3 && content.every((t) => t.logprob <= 0 && t.top_logprobs.length === 2));
 
+const schema = { type: "object", properties: { city: { type: "string", maxLength: 12 },
+  population: { type: "integer", minimum: 0 } }, required: ["city", "population"], additionalProperties: false };
+const structured = await client.chat.completions.create({
+  model: "deepseek-chat", messages: user("A city as JSON"), max_tokens: 80, temperature: 1, seed: 3,
+  response_format: { type: "json_schema", json_schema: { name: "city", schema, strict: true } } });
+let parsed = null;
+try { parsed = JSON.parse(structured.choices[0].message.content); } catch { /* checked below */ }
+check("response_format json_schema", parsed !== null && typeof parsed.city === "string" &&
+  Number.isInteger(parsed.population) && Object.keys(parsed).length === 2, structured.choices[0].message.content);
+const jsonStream = await client.chat.completions.create({
+  model: "deepseek-chat", messages: user("JSON please"), max_tokens: 40, temperature: 1, stream: true,
+  response_format: { type: "json_object" } });
+let streamedJson = "";
+for await (const chunk of jsonStream) streamedJson += chunk.choices[0]?.delta?.content ?? "";
+let streamedObject = null;
+try { streamedObject = JSON.parse(streamedJson); } catch { /* checked below */ }
+check("response_format json_object, streamed", streamedObject !== null && typeof streamedObject === "object" &&
+  !Array.isArray(streamedObject), streamedJson);
+try {
+  await client.chat.completions.create({ model: "deepseek-chat", messages: user("x"), max_tokens: 4,
+    response_format: { type: "json_schema", json_schema: { name: "bad", schema: { type: "integer", multipleOf: 3 } } } });
+  check("unsupported schema keyword refused", false, "no error");
+} catch (e) {
+  check("unsupported schema keyword refused", e.status === 422 && String(e.message).includes("multipleOf"), String(e.message));
+}
+
 try {
   await new OpenAI({ baseURL, apiKey: "wrong", maxRetries: 0 }).models.list();
   check("wrong key refused", false, "no error");
