@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "runtime/engine/engine.h"
+#include "text/grammar/chat_output_grammar.h"
 
 struct moestream_engine {
   std::unique_ptr<moestream::Engine> engine;
@@ -75,6 +76,29 @@ moestream_status check_size(uint32_t given, size_t expected, const char* what) {
     return fail(MOESTREAM_ERR_INVALID_ARGUMENT, std::string(what) + ": struct_size " + std::to_string(given) +
                                                     " is not " + std::to_string(expected) + " (call its _init function first)");
   }
+  return MOESTREAM_OK;
+}
+
+// json_schema: NULL free, "" any JSON object, else a schema; after thinking when `thinking`.
+moestream_status constrain(const moestream::Engine& engine, const moestream_generate_options* o, bool thinking,
+                           moestream::GenerationRequest* r) {
+  if (o->json_schema == nullptr) return MOESTREAM_OK;
+  if (engine.tokenizer() == nullptr) return fail(MOESTREAM_ERR_INVALID_ARGUMENT, "json_schema needs the model's tokenizer");
+  moestream::ChatOutputSpec spec;
+  spec.kind = engine.chat_template();
+  spec.thinking = thinking;
+  if (*o->json_schema == '\0') {
+    spec.json_object = true;
+  } else {
+    auto schema = nlohmann::ordered_json::parse(o->json_schema, nullptr, false);
+    if (schema.is_discarded()) return fail(MOESTREAM_ERR_INVALID_ARGUMENT, "json_schema is not valid JSON");
+    spec.json_schema = std::move(schema);
+  }
+  auto grammar = moestream::chat_output_grammar(spec, *engine.tokenizer());
+  if (!grammar.ok()) return fail(MOESTREAM_ERR_INVALID_ARGUMENT, "json_schema: " + grammar.status().message());
+  auto bound = engine.constrain(std::move(grammar).value(), spec.key());
+  if (!bound.ok()) return from(bound.status());
+  r->grammar = std::move(bound).value();
   return MOESTREAM_OK;
 }
 
@@ -240,6 +264,7 @@ moestream_status moestream_submit_chat(moestream_engine* engine, const moestream
     auto owner = std::make_unique<moestream_request>();
     moestream::GenerationRequest request;
     if (moestream_status s = to_request(o, &request, owner.get())) return s;
+    if (moestream_status s = constrain(*engine->engine, o, o->thinking != 0, &request)) return s;
     moestream::ChatTemplateOptions template_options;
     template_options.thinking = o->thinking != 0;
     auto prompt = engine->engine->chat_prompt(chat, template_options);
@@ -261,6 +286,7 @@ moestream_status moestream_submit_tokens(moestream_engine* engine, const int32_t
     auto owner = std::make_unique<moestream_request>();
     moestream::GenerationRequest request;
     if (moestream_status s = to_request(o, &request, owner.get())) return s;
+    if (moestream_status s = constrain(*engine->engine, o, false, &request)) return s;
     request.prompt.assign(tokens, tokens + count);
     attach(owner.get(), engine->engine->submit(std::move(request)));
     *out = owner.release();

@@ -113,6 +113,10 @@ typedef struct moestream_generate_options {
   size_t stop_count;
   moestream_token_fn on_token; /* NULL: no streaming */
   void* user_data;
+  /* Grammar-constrained answers (docs/structured-output.md): NULL = free text; "" = one JSON
+   * object; otherwise the text of a JSON Schema the answer must validate against (an
+   * unsupported keyword is MOESTREAM_ERR_INVALID_ARGUMENT, named in moestream_last_error). */
+  const char* json_schema;
 } moestream_generate_options;
 
 void moestream_generate_options_init(moestream_generate_options* options);

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -235,4 +236,36 @@ TEST_CASE("installed library: only the C API is exported, and the C examples bui
   CHECK(out.exit_code == 0);
   CHECK(out.output.find("answered 2 prompts") != std::string::npos);
   CHECK(out.output.find("[moestream info] ram budget") != std::string::npos);  // logs through the callback
+}
+
+TEST_CASE("C API: json_schema constrains the answer, and an unsupported keyword is refused with its name") {
+  TempDir dir;
+  moestream_engine* e = open_engine(mini(dir));
+  const moestream_message ask[] = {{"user", "A point as JSON"}};
+  for (int seed = 0; seed < 3; ++seed) {
+    moestream_generate_options g;
+    moestream_generate_options_init(&g);
+    g.max_tokens = 64;
+    g.temperature = 1.0f;
+    g.seed = static_cast<uint64_t>(seed);
+    g.json_schema = R"({"type":"object","properties":{"x":{"type":"integer","minimum":-9,"maximum":9},
+                        "y":{"enum":["up","down"]}},"required":["x","y"],"additionalProperties":false})";
+    moestream_request* r = nullptr;
+    REQUIRE_MESSAGE(moestream_submit_chat(e, ask, 1, &g, &r) == MOESTREAM_OK, moestream_last_error());
+    CHECK(moestream_request_wait(r, nullptr) == MOESTREAM_OK);
+    const std::string text = moestream_request_text(r);
+    moestream_request_free(r);
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    REQUIRE_MESSAGE(j.is_object(), text);
+    CHECK(j.size() == 2);
+    CHECK((j["x"].is_number_integer() && j["x"].get<int>() >= -9 && j["x"].get<int>() <= 9));
+    CHECK((j["y"] == "up" || j["y"] == "down"));
+  }
+  moestream_generate_options bad;
+  moestream_generate_options_init(&bad);
+  bad.json_schema = R"({"type":"string","format":"uri"})";
+  moestream_request* r = nullptr;
+  CHECK(moestream_submit_chat(e, ask, 1, &bad, &r) == MOESTREAM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(moestream_last_error()).find("unsupported format 'uri'") != std::string::npos);
+  moestream_engine_close(e);
 }
