@@ -655,9 +655,14 @@ void Engine::Impl::on_token(Sequence& s, float* row, int32_t chosen) {
   if (r.grammar && chosen < 0) {
     const uint64_t start = now_ns();
     // The tokens left bound the completion: near the limit only tokens that can still close it.
-    r.grammar->mask_logits(s.grammar_state, s.max_tokens - s.result.usage.completion_tokens,
-                           std::span<float>(row, static_cast<size_t>(vocab)));
+    const int64_t allowed = r.grammar->mask_logits(s.grammar_state, s.max_tokens - s.result.usage.completion_tokens,
+                                                   std::span<float>(row, static_cast<size_t>(vocab)));
     grammar_ns += now_ns() - start;
+    if (allowed < 0) {
+      return finish(s, FinishReason::kError,
+                    out_of_memory("the output grammar grew past " + std::to_string(TokenGrammar::kMaxStates) +
+                                  " automaton states; simplify the schema (fewer overlapping optional repeats)"));
+    }
   }
   const int32_t token =
       chosen >= 0 ? chosen : s.sampler.sample(std::span<const float>(row, static_cast<size_t>(vocab)), s.history);

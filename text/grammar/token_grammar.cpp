@@ -16,8 +16,9 @@ void set_bit(std::vector<uint64_t>& bits, int32_t id) {
 
 }  // namespace
 
-TokenGrammar::TokenGrammar(Grammar grammar, std::shared_ptr<const TokenTrie> trie, std::vector<int32_t> end_tokens)
-    : automaton_(std::move(grammar)), trie_(std::move(trie)), end_tokens_(std::move(end_tokens)) {
+TokenGrammar::TokenGrammar(Grammar grammar, std::shared_ptr<const TokenTrie> trie, std::vector<int32_t> end_tokens,
+                           size_t max_states)
+    : automaton_(std::move(grammar)), trie_(std::move(trie)), end_tokens_(std::move(end_tokens)), max_states_(max_states) {
   const Grammar& g = automaton_.grammar();
   for (uint32_t r = 0; r < g.rule_count(); ++r) {
     for (const auto& alt : g.alternatives(r)) {
@@ -102,6 +103,7 @@ void TokenGrammar::allowed(int32_t state, int64_t budget, std::vector<uint64_t>&
 
 int64_t TokenGrammar::mask_logits(int32_t state, int64_t budget, std::span<float> logits) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (automaton_.state_count() > max_states_) return -1;
   ++stats_.masks;
   const std::vector<uint64_t>& bits = cached(state, budget).bits;
   constexpr float kMinus = -std::numeric_limits<float>::infinity();

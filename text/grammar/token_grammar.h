@@ -32,14 +32,18 @@ class TokenGrammar {
  public:
   static constexpr int32_t kDead = GrammarAutomaton::kDead;
 
-  TokenGrammar(Grammar grammar, std::shared_ptr<const TokenTrie> trie, std::vector<int32_t> end_tokens);
+  TokenGrammar(Grammar grammar, std::shared_ptr<const TokenTrie> trie, std::vector<int32_t> end_tokens,
+               size_t max_states = kMaxStates);
 
   int32_t start() const { return start_; }
   // The tokens allowed in `state` as a bitset (bit i of word i/64): with budget >= 1, only
   // those that leave a completion of at most budget - 1 bytes; budget < 0: no limit.
   void allowed(int32_t state, int64_t budget, std::vector<uint64_t>& mask);
-  // Sets the logits of every token not allowed to -inf; returns how many are allowed.
+  // Sets the logits of every token not allowed to -inf; returns how many are allowed, or -1
+  // (logits untouched) once the automaton has outgrown max_states: a grammar so ambiguous
+  // (e.g. ".{0,1000}x.{0,1000}") that its states would take memory without bound.
   int64_t mask_logits(int32_t state, int64_t budget, std::span<float> logits);
+  static constexpr size_t kMaxStates = size_t{1} << 18;
   // The state after `token` (kDead when it is not allowed; an end token keeps the state).
   int32_t advance(int32_t state, int32_t token);
   bool accepting(int32_t state);
@@ -70,6 +74,7 @@ class TokenGrammar {
   std::unordered_map<uint64_t, int32_t> token_next_;  // (state, token) -> state
   TokenGrammarStats stats_;
   int32_t start_ = kDead;
+  size_t max_states_ = kMaxStates;
 };
 
 }  // namespace moestream

@@ -48,6 +48,7 @@ Json twenty_property_schema() {
 struct MaskTimes {
   std::vector<double> us;
   uint64_t walks = 0;
+  bool overflowed = false;  // the automaton outgrew TokenGrammar::kMaxStates
 };
 
 double percentile(std::vector<double> v, double p) {
@@ -69,8 +70,12 @@ MaskTimes time_masks(TokenGrammar& tg, int64_t generations, int64_t max_tokens, 
     for (int64_t n = 0; n < budget; ++n) {
       std::fill(logits.begin(), logits.end(), 0.0f);
       const auto a = std::chrono::steady_clock::now();
-      tg.mask_logits(s, budget - n, logits);
+      const bool bounded = tg.mask_logits(s, budget - n, logits) >= 0;
       const auto b = std::chrono::steady_clock::now();
+      if (!bounded) {
+        t.overflowed = true;
+        break;
+      }
       t.us.push_back(std::chrono::duration<double, std::micro>(b - a).count());
       allowed.clear();
       for (int32_t i = 0; i < kVocab; ++i) {
@@ -133,6 +138,7 @@ int run_bench_grammar(int argc, char** argv) {
                 name.c_str(), t.us.size(), percentile(t.us, 0.5) / 1e3, percentile(t.us, 0.99) / 1e3,
                 percentile(t.us, 1.0) / 1e3, mean / 1e3, static_cast<unsigned long long>(t.walks),
                 static_cast<unsigned long long>(tg.stats().states));
+    if (t.overflowed) std::printf("%-20s stopped: the automaton outgrew %zu states\n", name.c_str(), TokenGrammar::kMaxStates);
     if (name == "json_object") json_median_us = percentile(t.us, 0.5);
   }
   if (model_path.empty()) return 0;

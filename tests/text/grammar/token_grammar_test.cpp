@@ -133,3 +133,36 @@ TEST_CASE("token grammar: random tokens under the mask always give a complete JS
 
 }  // namespace
 }  // namespace moestream
+
+namespace moestream {
+namespace {
+
+TEST_CASE("token grammar: a grammar whose automaton outgrows its state limit stops masking instead of growing") {
+  const auto trie = deepseek_trie();
+  auto g = json_schema_grammar(nlohmann::ordered_json::parse(
+      R"({"type":"object","properties":{"s":{"type":"string","pattern":"^.{0,1000}x.{0,1000}$"}},"required":["s"]})"));
+  REQUIRE(g.ok());
+  TokenGrammar tg(std::move(g).value(), trie, {1}, /*max_states=*/3000);
+  std::vector<float> logits(static_cast<size_t>(kVocab));
+  std::mt19937_64 rng(1);
+  int32_t s = tg.start();
+  int64_t result = 0;
+  for (int n = 0; n < 2000 && result >= 0; ++n) {
+    std::fill(logits.begin(), logits.end(), 0.0f);
+    result = tg.mask_logits(s, -1, logits);
+    if (result < 0) break;
+    REQUIRE(result > 0);
+    std::vector<int32_t> ids;
+    for (int32_t i = 0; i < kVocab; ++i) {
+      if (logits[static_cast<size_t>(i)] == 0.0f && !tg.is_end_token(i)) ids.push_back(i);
+    }
+    s = tg.advance(s, ids[rng() % ids.size()]);
+    REQUIRE(s >= 0);
+  }
+  CHECK(result == -1);
+  CHECK(tg.stats().states > 3000);
+  CHECK(tg.stats().states < 3000 + 300000);  // at most one walk past the limit
+}
+
+}  // namespace
+}  // namespace moestream
