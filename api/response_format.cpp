@@ -63,6 +63,8 @@ Result<std::optional<ChatOutputSpec>> response_format_spec(const json& body, Cha
       spec.tools.push_back(std::move(tool));
     }
   }
+  // Strict functions the model may not call leave nothing to constrain.
+  if (tool_choice == "none" && !spec.json_object && !spec.json_schema) constrained = false;
   if (!constrained) return std::optional<ChatOutputSpec>();
   return std::optional<ChatOutputSpec>(std::move(spec));
 }
