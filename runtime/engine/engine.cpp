@@ -312,7 +312,7 @@ Result<std::shared_ptr<TokenGrammar>> Engine::constrain(Grammar grammar, const s
                                           std::vector<int32_t>{static_cast<int32_t>(impl_->reader->config().eos_token_id)});
   if (!key.empty()) {
     impl_->grammars.emplace_front(key, g);
-    if (impl_->grammars.size() > 32) impl_->grammars.pop_back();
+    if (impl_->grammars.size() > 4) impl_->grammars.pop_back();
   }
   return g;
 }

@@ -86,7 +86,8 @@ class Engine {
 
   // The grammar bound to this model's vocabulary and end token, for GenerationRequest::grammar.
   // Requests with the same non-empty `key` (e.g. the schema's text) share one TokenGrammar and
-  // its cached masks (the last 32 keys are kept). kNotFound without a tokenizer.
+  // its cached masks (the last 4 keys are kept: each grammar holds at most 32 MB of masks and
+  // 64 MB of automaton). kNotFound without a tokenizer.
   Result<std::shared_ptr<TokenGrammar>> constrain(Grammar grammar, const std::string& key = {}) const;
 
   // Checks the request (ids in the vocabulary, fits the context, sane sampling values) and

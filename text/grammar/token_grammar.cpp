@@ -7,8 +7,8 @@
 namespace moestream {
 namespace {
 
-// Masks are 16 KB at 129K tokens: past this many cached states the cache starts over.
-constexpr size_t kMaxCachedMasks = 4096;
+// Masks are 16 KB at 129K tokens: past this many the cache starts over (memory stays bounded).
+constexpr size_t kMaxCachedMasks = 2048;  // 32 MB of masks at 129K tokens
 
 void set_bit(std::vector<uint64_t>& bits, int32_t id) {
   bits[static_cast<size_t>(id) >> 6] |= uint64_t{1} << (static_cast<unsigned>(id) & 63);
@@ -73,17 +73,29 @@ void TokenGrammar::walk(int32_t state, int64_t budget, std::vector<uint64_t>& bi
   }
 }
 
+void TokenGrammar::evict_older_half() {
+  std::vector<uint64_t> ages;
+  ages.reserve(cache_.size());
+  for (const auto& [key, m] : cache_) ages.push_back(m.last_used);
+  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(ages.size() / 2), ages.end());
+  const uint64_t median = ages[ages.size() / 2];
+  std::erase_if(cache_, [&](const auto& entry) { return entry.second.last_used < median; });
+  if (cache_.size() >= kMaxCachedMasks) cache_.clear();  // all of one age
+}
+
 const TokenGrammar::CachedMask& TokenGrammar::cached(int32_t state, int64_t budget) {
   const auto lookup = [&](int64_t b) -> const CachedMask& {
     const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(state)) << 32) | static_cast<uint64_t>(std::max<int64_t>(b, 0));
     auto it = cache_.find(key);
     if (it != cache_.end()) {
       ++stats_.cache_hits;
+      it->second.last_used = stats_.masks;
       return it->second;
     }
-    if (cache_.size() >= kMaxCachedMasks) cache_.clear();
+    if (cache_.size() >= kMaxCachedMasks) evict_older_half();
     CachedMask m;
     walk(state, b, m.bits, m.max_distance);
+    m.last_used = stats_.masks;
     return cache_.emplace(key, std::move(m)).first->second;
   };
   const CachedMask& free = lookup(-1);

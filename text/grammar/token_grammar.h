@@ -43,7 +43,7 @@ class TokenGrammar {
   // (logits untouched) once the automaton has outgrown max_states: a grammar so ambiguous
   // (e.g. ".{0,1000}x.{0,1000}") that its states would take memory without bound.
   int64_t mask_logits(int32_t state, int64_t budget, std::span<float> logits);
-  static constexpr size_t kMaxStates = size_t{1} << 18;
+  static constexpr size_t kMaxStates = size_t{1} << 16;  // ~64 MB of transition tables at most
   // The state after `token` (kDead when it is not allowed; an end token keeps the state).
   int32_t advance(int32_t state, int32_t token);
   bool accepting(int32_t state);
@@ -57,12 +57,14 @@ class TokenGrammar {
   struct CachedMask {
     std::vector<uint64_t> bits;
     uint64_t max_distance = 0;  // the longest completion any allowed token leaves
+    uint64_t last_used = 0;     // stats_.masks when it last answered
   };
   // One trie walk: tokens whose bytes lead somewhere live (and within the budget, if >= 0).
   void walk(int32_t state, int64_t budget, std::vector<uint64_t>& bits, uint64_t& max_distance);
   // The mask for `state` under `budget` (< 0: none), from the cache or one walk; a budget that
   // does not bind shares the state's unlimited mask.
   const CachedMask& cached(int32_t state, int64_t budget);
+  void evict_older_half();  // the less recently used half of the masks
 
   std::mutex mutex_;
   GrammarAutomaton automaton_;
