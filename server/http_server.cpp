@@ -298,12 +298,17 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   if (logprobs < 0 || logprobs > 20) return send_error(res, 422, "'logprobs' must be 0..20");
   chat.erase("logprobs");
   chat["messages"] = json::array({{{"role", "user"}, {"content", "x"}}});
+  if (options.default_response_format && !chat.contains("response_format")) {
+    chat["response_format"] = *options.default_response_format;
+  }
+  chat.erase("tools");  // a raw completion has no tool-call format to constrain
   auto parsed = api::parse_chat_completion(chat, *e);
   if (!parsed.ok()) return send_error(res, api::http_status(parsed.status()), parsed.status().message());
   GenerationRequest& p = parsed->request;
   request.sampling = p.sampling;
   request.max_tokens = p.max_tokens;
   request.stop = p.stop;
+  request.grammar = p.grammar;  // response_format: the completion is the JSON value itself
   request.logprobs = logprobs > 0;
   request.top_logprobs = logprobs;
   if (!admit(res)) return;

@@ -92,6 +92,12 @@ let streamedObject = null;
 try { streamedObject = JSON.parse(streamedJson); } catch { /* checked below */ }
 check("response_format json_object, streamed", streamedObject !== null && typeof streamedObject === "object" &&
   !Array.isArray(streamedObject), streamedJson);
+const jsonCompletion = await client.completions.create({ model: "deepseek-chat", prompt: "A JSON object:",
+  max_tokens: 40, temperature: 1, response_format: { type: "json_object" } });
+let completedObject = null;
+try { completedObject = JSON.parse(jsonCompletion.choices[0].text); } catch { /* checked below */ }
+check("completions with response_format json_object", completedObject !== null && typeof completedObject === "object",
+  jsonCompletion.choices[0].text);
 try {
   await client.chat.completions.create({ model: "deepseek-chat", messages: user("x"), max_tokens: 4,
     response_format: { type: "json_schema", json_schema: { name: "bad", schema: { type: "integer", multipleOf: 3 } } } });
