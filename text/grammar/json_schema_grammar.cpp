@@ -1,5 +1,6 @@
 #include "text/grammar/json_schema_grammar.h"
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -64,6 +65,34 @@ Result<int64_t> count_of(const Json& s, const char* key, const std::string& wher
   return v.get<int64_t>();
 }
 
+// The alternatives of values[lo, hi) (sorted, sharing their first `depth` bytes) past that
+// prefix, as a prefix tree: values that share a prefix share its states, so a long enum is
+// one reading at a time instead of one per value.
+uint32_t prefix_tree(Grammar& g, const std::vector<std::string>& values, size_t lo, size_t hi, size_t depth) {
+  std::vector<Grammar::Sequence> alts;
+  if (lo < hi && values[lo].size() == depth) alts.push_back({}), ++lo;
+  while (lo < hi) {
+    size_t end = lo + 1;
+    while (end < hi && values[end][depth] == values[lo][depth]) ++end;
+    // The longest prefix the group [lo, end) shares (sorted: the first and the last bound it).
+    const std::string& a = values[lo];
+    const std::string& b = values[end - 1];
+    size_t common = depth + 1;
+    while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
+    Grammar::Sequence seq = g.literal(std::string_view(a).substr(depth, common - depth));
+    if (end - lo > 1 || a.size() > common) seq.push_back(Grammar::ref(prefix_tree(g, values, lo, end, common)));
+    alts.push_back(std::move(seq));
+    lo = end;
+  }
+  return g.rule("literals", std::move(alts));
+}
+
+uint32_t literal_set(Grammar& g, std::vector<std::string> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return prefix_tree(g, values, 0, values.size(), 0);
+}
+
 }  // namespace
 
 JsonSchemaCompiler::JsonSchemaCompiler(Grammar& g, const Json& root) : g_(g), root_(root), text_(g) {}
@@ -104,13 +133,13 @@ Result<uint32_t> JsonSchemaCompiler::value(const Json& s, const std::string& whe
     }
     return g_.rule("anyOf", std::move(alts));
   }
-  if (s.contains("const")) return g_.rule("const", {g_.literal(s["const"].dump())});
+  if (s.contains("const")) return literal_set(g_, {s["const"].dump()});
   if (s.contains("enum")) {
     const Json& list = s["enum"];
     if (!list.is_array() || list.empty()) return invalid_argument("enum must be a non-empty array at " + where);
-    std::vector<Grammar::Sequence> alts;
-    for (const auto& v : list) alts.push_back(g_.literal(v.dump()));
-    return g_.rule("enum", std::move(alts));
+    std::vector<std::string> values;
+    for (const auto& v : list) values.push_back(v.dump());
+    return literal_set(g_, std::move(values));
   }
   if (!constrained) return any_value();
   if (s.contains("type")) {

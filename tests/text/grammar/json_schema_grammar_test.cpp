@@ -91,3 +91,23 @@ TEST_CASE("json schema grammar: unsupported keywords are refused, naming the key
 
 }  // namespace
 }  // namespace moestream
+
+namespace moestream {
+namespace {
+
+TEST_CASE("json schema grammar: enum values share their prefixes and are accepted exactly") {
+  GrammarAutomaton a = schema_automaton(R"({"enum":["ab","abc","abd","","b",1,10,null,{"k":[1]},"ab"]})");
+  for (const char* ok : {R"("ab")", R"("abc")", R"("abd")", R"("")", R"("b")", "1", "10", "null", R"({"k":[1]})"}) {
+    CHECK_MESSAGE(testing::grammar_accepts(a, ok), ok);
+  }
+  for (const char* bad : {R"("a")", R"("abcd")", R"("abe")", "100", "0", R"({"k":[2]})", R"("b" )"}) {
+    CHECK_MESSAGE(!testing::grammar_accepts(a, bad), bad);
+  }
+  // One reading at a time: after "ab the automaton is in one state with few stacks.
+  const int32_t s = a.advance(a.start(), "\"ab", 3);
+  REQUIRE(s >= 0);
+  CHECK(a.distance(s) == 1);
+}
+
+}  // namespace
+}  // namespace moestream
