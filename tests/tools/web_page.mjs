@@ -62,6 +62,22 @@ const thought = await lastAssistant();
 check("reasoning block in thinking mode", thought.reasoning.length > 0 && thought.reasoningOpen, `${thought.reasoning.length} chars`);
 await page.click("#think");
 
+// JSON mode: the answer is one JSON object.
+await page.click("#json");
+await page.type("#input", "Answer in JSON");
+await page.click("#send");
+await idle();
+// The stored answer (the rendered one is markdown: asterisks in a string would become emphasis).
+const jsonAnswer = await page.evaluate(() => {
+  const current = JSON.parse(localStorage.getItem("moestream.current"));
+  const c = JSON.parse(localStorage.getItem("moestream.conversations")).find((x) => x.id === current);
+  return c.messages[c.messages.length - 1].content;
+});
+let jsonObject = null;
+try { jsonObject = JSON.parse(jsonAnswer); } catch { /* checked below */ }
+check("JSON mode answers one JSON object", jsonObject !== null && typeof jsonObject === "object" && !Array.isArray(jsonObject), jsonAnswer.slice(0, 200));
+await page.click("#json");
+
 // Stop mid-answer: Esc ends the stream early.
 await page.$eval("#max-tokens", (e) => { e.value = "2000"; e.dispatchEvent(new Event("change")); });
 await page.type("#input", "Tell me a very long story");
