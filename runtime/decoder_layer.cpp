@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "platform/clock.h"
 #include "runtime/linear.h"
 #include "runtime/rms_norm.h"
 
@@ -32,6 +33,7 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
                              const StepContext& context) const {
   ScratchArena& arena = *context.arena;
   ScratchArena::Scope scope(arena);
+  const uint64_t attention_start = now_ns();
   int64_t rows = 0;
   for (const SequenceRows& s : sequences) rows = std::max(rows, s.begin + s.count);
   const size_t size = static_cast<size_t>(rows * hidden_);
@@ -47,6 +49,8 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
                       *context.rope, cache_layer, context.attention_form, branch, arena);
   for (size_t i = 0; i < size; ++i) hidden[i] += branch[i];
   if (context.after_attention && *context.after_attention) (*context.after_attention)(layer_, hidden, rows);
+  const uint64_t ffn_start = now_ns();
+  if (context.op_times) context.op_times->attention_ns += ffn_start - attention_start;
 
   rms_norm_rows(hidden, rows, post_attention_norm_.data(), hidden_, eps_, normed);
   if (moe_) {
@@ -56,6 +60,7 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
     swiglu_ffn(*dense_, normed, rows, branch, arena);
   }
   for (size_t i = 0; i < size; ++i) hidden[i] += branch[i];
+  if (context.op_times) (moe_ ? context.op_times->moe_ns : context.op_times->dense_ffn_ns) += now_ns() - ffn_start;
   return ok_status();
 }
 

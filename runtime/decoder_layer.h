@@ -14,6 +14,7 @@
 #include "runtime/dense_ffn.h"
 #include "runtime/expert_provider.h"
 #include "runtime/kv_cache.h"
+#include "runtime/op_times.h"
 #include "runtime/mla_attention.h"
 #include "runtime/moe_layer.h"
 #include "runtime/rope.h"
@@ -40,6 +41,7 @@ struct StepContext {
   // Called after a layer's attention, before its FFN, with the residual stream [T, hidden]
   // (pre-gating of the next layer's experts); may be null.
   const std::function<void(int64_t layer, const float* hidden, int64_t tokens)>* after_attention = nullptr;
+  OpTimes* op_times = nullptr;  // where the layer adds its attention / FFN time; may be null
 };
 
 class DecoderLayer {

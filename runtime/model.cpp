@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/dequantize.h"
+#include "platform/clock.h"
 #include "kernels/kernel_threads.h"
 #include "kernels/latent_attention.h"
 #include "kernels/matmul.h"
@@ -76,6 +77,7 @@ StepContext Model::context() const {
   ctx.attention_form = attention_form_;
   ctx.routing_observer = &observer_;
   ctx.after_attention = pregate_ ? &pregate_ : nullptr;
+  ctx.op_times = &op_times_;
   return ctx;
 }
 
@@ -127,6 +129,20 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     out_rows += step.output == SequenceStep::Rows::kAll ? t : step.output == SequenceStep::Rows::kLast ? 1 : 0;
   }
   const int64_t hidden = config_.hidden_size;
+  const uint64_t step_start = now_ns();
+  const OpTimes before = op_times_;
+  ++op_times_.steps;
+  // Whatever the layers and the head do not take is "other" (embedding rows, bookkeeping).
+  struct OtherTime {
+    OpTimes& t;
+    const OpTimes& before;
+    uint64_t start;
+    ~OtherTime() {
+      const uint64_t measured = t.minus(before).total_ns();
+      const uint64_t all = now_ns() - start;
+      if (all > measured) t.other_ns += all - measured;
+    }
+  } other{op_times_, before, step_start};
   arena_.reset();
   ScratchArena::Scope scope(arena_);
   SequenceRows* sequences = arena_.take<SequenceRows>(steps.size());
@@ -168,11 +184,13 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     next += count;
   }
   if (out_rows == 0) return ok_status();
+  const uint64_t head_start = now_ns();
   rms_norm_rows(selected, out_rows, final_norm_.data(), hidden, config_.rms_norm_eps, selected);
   if (outputs.logits) {
     outputs.logits->resize(static_cast<size_t>(out_rows * config_.vocab_size));
     kernels::matmul(lm_head_, selected, out_rows, outputs.logits->data());
   }
+  op_times_.head_ns += now_ns() - head_start;
   if (outputs.final_hidden) outputs.final_hidden->assign(selected, selected + out_rows * hidden);
   return ok_status();
 }

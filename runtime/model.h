@@ -53,6 +53,8 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   const RotaryEmbedding& rope() const { return rope_; }
+  // Time per kind of operation over every forward_batch so far (the caller's thread only).
+  const OpTimes& op_times() const { return op_times_; }
   // The main model's compressed KV cache (num_hidden_layers layers).
   KvCache new_kv_cache(KvCachePrecision precision = KvCachePrecision::kF32) const;
 
@@ -101,6 +103,7 @@ class Model {
  private:
   Model() = default;
   StepContext context() const;
+  mutable OpTimes op_times_;
 
   ModelConfig config_;
   RotaryEmbedding rope_;

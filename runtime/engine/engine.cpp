@@ -642,6 +642,7 @@ void Engine::Impl::step() {
   stats.drafts += drafts;
   stats.drafts_accepted += accepted_drafts;
   stats.forward_s += static_cast<double>(forward_ns) * 1e-9;
+  stats.ops = model->op_times();
   stats.sample_s += static_cast<double>(sample_ns) * 1e-9;
   stats.schedule_s += static_cast<double>(now_ns() - step_start - forward_ns - sample_ns) * 1e-9;
   stats.active = static_cast<int64_t>(active.size());

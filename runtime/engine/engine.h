@@ -23,6 +23,7 @@
 #include "platform/status.h"
 #include "runtime/engine/engine_options.h"
 #include "runtime/engine/generation.h"
+#include "runtime/op_times.h"
 #include "text/chat/chat_template.h"
 #include "text/grammar/token_grammar.h"
 #include "text/tokenizer/tokenizer.h"
@@ -62,6 +63,7 @@ struct EngineStats {
   double grammar_s = 0;              // of sample_s: grammar masks and state updates
   uint64_t grammar_masks = 0;        // tokens chosen under a grammar
   double schedule_s = 0;             // the rest of each step (composing it, admission, bookkeeping)
+  OpTimes ops;                       // forward_s by kind of operation (runtime/op_times.h)
   int64_t active = 0, queued = 0;
   PrefixCacheStats prefix_cache;
 };

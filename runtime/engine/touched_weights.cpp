@@ -44,7 +44,21 @@ namespace {
 // Counts one tensor of `bytes` (scales included) where its use puts it.
 void count_tensor(std::string_view name, uint64_t bytes, const ModelConfig& c, TouchedWeights& w) {
   switch (tensor_use(name, c)) {
-    case TensorUse::kEveryStep: w.every_step += bytes; break;
+    case TensorUse::kEveryStep: {
+      w.every_step += bytes;
+      const int64_t layer = layer_of(name);
+      if (name.find(".self_attn.") != std::string_view::npos) {
+        w.attention += bytes;
+      } else if (layer >= 0 && name.find(".mlp.") != std::string_view::npos) {
+        (layer < c.first_k_dense_replace ? w.dense_ffn : w.moe_shared) += bytes;
+      } else if (name.find("lm_head") != std::string_view::npos || name == "model.norm.weight" ||
+                 (c.tie_word_embeddings && name == "model.embed_tokens.weight")) {
+        w.head += bytes;
+      } else {
+        w.other += bytes;
+      }
+      break;
+    }
     case TensorUse::kEmbeddingRows:
       w.embedding += bytes;
       w.embedding_row = c.vocab_size > 0 ? (bytes + c.vocab_size - 1) / c.vocab_size : bytes;

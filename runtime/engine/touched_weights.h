@@ -22,6 +22,9 @@ struct TouchedWeights {
   uint64_t embedding = 0;      // the whole embedding table
   uint64_t embedding_row = 0;  // one token's row of it
   uint64_t mtp = 0;            // the MTP layer's tensors
+  // every_step by the operation that reads it (OpTimes' kinds): attention tensors, dense FFNs,
+  // the MoE layers' router and shared experts, the output head (and final norm), the rest.
+  uint64_t attention = 0, dense_ffn = 0, moe_shared = 0, head = 0, other = 0;
   // Bytes mapped at once by a run (the embedding rows are handed back as they are read), the
   // MTP layer included when `with_mtp`.
   uint64_t bytes(bool with_mtp) const;

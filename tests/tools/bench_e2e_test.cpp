@@ -37,6 +37,15 @@ TEST_CASE("bench e2e: streamed and mmap decode rows against the fio and triad bo
   REQUIRE(std::regex_search(o.output, m, std::regex("\\| mmap \\| ([0-9.]+) \\| [0-9.]+ \\| [^|]+ \\| - \\|")));
   CHECK(std::stod(m[1]) > 0);
   CHECK(o.output.find("5 decode tokens per run") != std::string::npos);
+  // The read-only bound and the step by operation: every kind has a time, the MoE a rate.
+  CHECK(std::regex_search(o.output, std::regex("read: [0-9.]+ GB/s")));
+  CHECK(std::regex_search(o.output, std::regex("against the read stream \\([0-9.]+ GB/s\\): memory bound [0-9.]+ ms")));
+  std::smatch op;
+  REQUIRE(std::regex_search(o.output, op, std::regex("\\| MoE \\(router, shared and routed experts\\) \\| ([0-9.]+) \\| [0-9.]+% \\| [^|]+ \\| ([0-9.]+) \\|")));
+  CHECK(std::stod(op[1]) > 0);
+  CHECK(std::stod(op[2]) > 0);
+  CHECK(std::regex_search(o.output, std::regex("\\| attention \\| [0-9.]+ \\|")));
+  CHECK(std::regex_search(o.output, std::regex("\\| output head \\| [0-9.]+ \\|")));
   CHECK(o.output.find("OOM") == std::string::npos);
 }
 

@@ -57,6 +57,7 @@ struct DecodeRun {
   uint64_t limit_hits = 0;
   std::vector<int32_t> output;  // the generated ids
   uint64_t drafts = 0, accepted = 0;
+  OpTimes ops;                  // the decode steps after the first, by kind of operation
   double per_token_s() const { return tokens ? seconds / static_cast<double>(tokens) : 0; }
   double bytes_per_token() const { return tokens ? static_cast<double>(device_bytes) / static_cast<double>(tokens) : 0; }
 };
@@ -70,6 +71,7 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   // Counters at the first token (the prompt is done) and at the end: the decode part alone.
   uint64_t io_at_first = 0;
   LayerCacheStats cache_at_first;
+  OpTimes ops_at_second;  // the engine's counters when the second token arrives: decode steps only
   ProgressBar bar(label + " decode", static_cast<uint64_t>(new_tokens), "tokens");
   int64_t seen = 0;
   GenerationRequest r;
@@ -77,10 +79,12 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   r.max_tokens = new_tokens;
   r.ignore_eos = true;
   r.on_token = [&](const TokenEvent&) {
-    if (seen++ == 0) {
+    if (seen == 0) {
       io_at_first = storage_read_bytes();
       cache_at_first = total_of(e.cache_stats());
     }
+    if (seen == 1) ops_at_second = e.stats().ops;  // the prefill step is in, this step is not yet
+    ++seen;
     bar.update(static_cast<uint64_t>(seen));
   };
   const GenerationResult res = e.generate(std::move(r));
@@ -92,6 +96,7 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   run.output = res.tokens;
   const EngineStats stats = e.stats();
   run.drafts = stats.drafts;
+  run.ops = stats.ops.minus(ops_at_second);
   run.accepted = stats.drafts_accepted;
   run.tokens = res.timings.decoded - 1;
   run.seconds = res.timings.decode_s;
@@ -196,6 +201,15 @@ int run_bench_e2e(int argc, char** argv) {
     triad_gbs = s.max;
     std::printf("triad: %.1f GB/s (best of 3; median %.1f, least %.1f)\n", s.max, s.median, s.min);
   }
+  double read_gbs = 0;
+  {
+    ReadStream read(triad_mb * 3);  // as much memory as the triad's three arrays
+    std::vector<double> runs;
+    for (int i = 0; i < 3; ++i) runs.push_back(read.measure(triad_seconds));
+    const Stats s = stats_of(runs);
+    read_gbs = s.max;
+    std::printf("read: %.1f GB/s (best of 3; median %.1f, least %.1f)\n", s.max, s.median, s.min);
+  }
 
   // The bounds are the machine's, measured before the limit applies (the triad's arrays would
   // count against it); the runs are inside it.
@@ -273,6 +287,40 @@ int run_bench_e2e(int argc, char** argv) {
                 r.per_token_s() > 0 ? 1.0 / r.per_token_s() : 0, 1e3 * r.per_token_s(),
                 format_bytes(static_cast<uint64_t>(r.bytes_per_token())).c_str(), hit, 1e3 * io_bound, 1e3 * memory_bound,
                 larger > 0 ? r.per_token_s() / larger : 0, peak);
+  }
+  // A decode step only reads its weights: the same bound against a read-only stream.
+  if (read_gbs > 0) {
+    const double read_bound = memory_bytes / (read_gbs * 1e9);
+    for (const DecodeRun& r : runs) {
+      const double io_bound = fio_bw > 0 ? r.bytes_per_token() / fio_bw : 0;
+      const double larger = std::max(io_bound, read_bound);
+      std::printf("%s against the read stream (%.1f GB/s): memory bound %.1f ms, %.2f x the larger bound\n",
+                  r.label.c_str(), read_gbs, 1e3 * read_bound, larger > 0 ? r.per_token_s() / larger : 0);
+    }
+  }
+  // Where a decode step goes, and how fast each kind of operation read its weights.
+  const auto op_row = [&](const char* name, uint64_t ns, uint64_t steps, uint64_t total_ns, double bytes) {
+    const double ms = steps ? static_cast<double>(ns) / static_cast<double>(steps) * 1e-6 : 0;
+    char rate[32] = "-";
+    if (bytes > 0 && ms > 0) std::snprintf(rate, sizeof rate, "%.1f", bytes / (ms * 1e-3) / 1e9);
+    std::printf("| %s | %.2f | %.1f%% | %s | %s |\n", name, ms,
+                total_ns ? 100.0 * static_cast<double>(ns) / static_cast<double>(total_ns) : 0.0,
+                bytes > 0 ? format_bytes(static_cast<uint64_t>(bytes)).c_str() : "-", rate);
+  };
+  const double routed_bytes = static_cast<double>(moe_layers * routed) * static_cast<double>(expert_bytes);
+  for (const DecodeRun& r : runs) {
+    if (r.ops.steps == 0) continue;
+    std::printf("\n%s: a decode step by operation (%llu steps; GB/s = the weights it reads / its time, the routed "
+                "experts whether from memory or disk)\n",
+                r.label.c_str(), static_cast<unsigned long long>(r.ops.steps));
+    std::printf("| operation | ms/step | share | weights/step | GB/s |\n|---|---|---|---|---|\n");
+    const uint64_t all = r.ops.total_ns();
+    op_row("attention", r.ops.attention_ns, r.ops.steps, all, static_cast<double>(touched.attention));
+    op_row("dense FFN", r.ops.dense_ffn_ns, r.ops.steps, all, static_cast<double>(touched.dense_ffn));
+    op_row("MoE (router, shared and routed experts)", r.ops.moe_ns, r.ops.steps, all,
+           static_cast<double>(touched.moe_shared) + routed_bytes);
+    op_row("output head", r.ops.head_ns, r.ops.steps, all, static_cast<double>(touched.head));
+    op_row("other (embedding, bookkeeping)", r.ops.other_ns, r.ops.steps, all, 0);
   }
   for (const DecodeRun& r : runs) {
     if (r.drafts == 0) continue;

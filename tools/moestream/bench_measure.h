@@ -3,6 +3,8 @@
 // bound the kernel and attention benchmarks report their ratios against, in the same run).
 #pragma once
 
+#include <atomic>
+
 #include <algorithm>
 #include <climits>
 #include <cstdint>
@@ -55,6 +57,33 @@ class Triad {
  private:
   int64_t n_;
   std::unique_ptr<double[]> a_, b_, c_;
+};
+
+// Reading one large array on the kernel pool (a sum of 64-bit words, counted as 8 bytes per
+// element): the bandwidth a read-only workload such as a decode step's weight streams can have.
+// The triad also writes, and on a shared host the two can differ by a third.
+class ReadStream {
+ public:
+  explicit ReadStream(int64_t mb) : n_(mb * (1 << 20) / 8), a_(new uint64_t[n_]) {
+    kernels::parallel_rows(n_, 4096, INT64_MAX, [&](int64_t lo, int64_t hi) {  // first touch on the pool
+      for (int64_t i = lo; i < hi; ++i) a_[i] = static_cast<uint64_t>(i);
+    });
+  }
+  double measure(double seconds) {
+    const double per_s = rate(seconds, [&](int64_t) {
+      kernels::parallel_rows(n_, 4096, INT64_MAX, [&](int64_t lo, int64_t hi) {
+        uint64_t sum = 0;
+        for (int64_t i = lo; i < hi; ++i) sum += a_[i];
+        sink_.fetch_add(sum, std::memory_order_relaxed);  // keeps the loop
+      });
+    });
+    return per_s * 8.0 * static_cast<double>(n_) / 1e9;
+  }
+
+ private:
+  int64_t n_;
+  std::unique_ptr<uint64_t[]> a_;
+  std::atomic<uint64_t> sink_{0};
 };
 
 }  // namespace moestream::cli
