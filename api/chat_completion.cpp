@@ -123,8 +123,7 @@ Result<ChatCompletion> parse_chat_completion(const json& body, const Engine& eng
   MOESTREAM_ASSIGN_OR_RETURN(auto spec, response_format_spec(body, engine.chat_template(), c.thinking, c.tool_choice));
   if (spec) {
     if (!engine.tokenizer()) return not_found("the model has no tokenizer, so no constrained output");
-    MOESTREAM_ASSIGN_OR_RETURN(Grammar grammar, chat_output_grammar(*spec, *engine.tokenizer()));
-    MOESTREAM_ASSIGN_OR_RETURN(r.grammar, engine.constrain(std::move(grammar), spec->key()));
+    MOESTREAM_ASSIGN_OR_RETURN(r.grammar, engine.constrain(*spec));
   }
   return c;
 }

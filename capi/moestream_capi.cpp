@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "runtime/engine/engine.h"
-#include "text/grammar/chat_output_grammar.h"
 
 struct moestream_engine {
   std::unique_ptr<moestream::Engine> engine;
@@ -94,9 +93,10 @@ moestream_status constrain(const moestream::Engine& engine, const moestream_gene
     if (schema.is_discarded()) return fail(MOESTREAM_ERR_INVALID_ARGUMENT, "json_schema is not valid JSON");
     spec.json_schema = std::move(schema);
   }
-  auto grammar = moestream::chat_output_grammar(spec, *engine.tokenizer());
-  if (!grammar.ok()) return fail(MOESTREAM_ERR_INVALID_ARGUMENT, "json_schema: " + grammar.status().message());
-  auto bound = engine.constrain(std::move(grammar).value(), spec.key());
+  auto bound = engine.constrain(spec);
+  if (!bound.ok() && bound.status().code() == moestream::ErrorCode::kInvalidArgument) {
+    return fail(MOESTREAM_ERR_INVALID_ARGUMENT, "json_schema: " + bound.status().message());
+  }
   if (!bound.ok()) return from(bound.status());
   r->grammar = std::move(bound).value();
   return MOESTREAM_OK;

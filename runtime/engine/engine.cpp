@@ -297,23 +297,21 @@ Engine::~Engine() {
 
 const ModelConfig& Engine::config() const { return impl_->reader->config(); }
 const ContainerReader& Engine::reader() const { return *impl_->reader; }
-Result<std::shared_ptr<TokenGrammar>> Engine::constrain(Grammar grammar, const std::string& key) const {
+Result<std::shared_ptr<TokenGrammar>> Engine::constrain(const ChatOutputSpec& spec) const {
   if (!impl_->tokenizer) return not_found(impl_->reader->path() + ": no tokenizer, so no constrained output");
+  const std::string key = spec.key();
   std::lock_guard<std::mutex> lock(impl_->grammar_mutex);
-  if (!key.empty()) {
-    for (const auto& [k, g] : impl_->grammars) {
-      if (k == key) return g;
-    }
+  for (const auto& [k, g] : impl_->grammars) {
+    if (k == key) return g;
   }
+  MOESTREAM_ASSIGN_OR_RETURN(Grammar grammar, chat_output_grammar(spec, *impl_->tokenizer));
   if (!impl_->token_trie) {
     impl_->token_trie = std::make_shared<const TokenTrie>(TokenTrie::build(*impl_->tokenizer, impl_->reader->config().vocab_size));
   }
   auto g = std::make_shared<TokenGrammar>(std::move(grammar), impl_->token_trie,
                                           std::vector<int32_t>{static_cast<int32_t>(impl_->reader->config().eos_token_id)});
-  if (!key.empty()) {
-    impl_->grammars.emplace_front(key, g);
-    if (impl_->grammars.size() > 4) impl_->grammars.pop_back();
-  }
+  impl_->grammars.emplace_front(key, g);
+  if (impl_->grammars.size() > 4) impl_->grammars.pop_back();
   return g;
 }
 
@@ -661,7 +659,7 @@ void Engine::Impl::on_token(Sequence& s, float* row, int32_t chosen) {
     grammar_ns += now_ns() - start;
     if (allowed < 0) {
       return finish(s, FinishReason::kError,
-                    out_of_memory("the output grammar grew past " + std::to_string(TokenGrammar::kMaxStates) +
+                    out_of_memory("the output grammar grew past " + std::to_string(r.grammar->max_states()) +
                                   " automaton states; simplify the schema (fewer overlapping optional repeats)"));
     }
   }
@@ -673,16 +671,17 @@ void Engine::Impl::on_token(Sequence& s, float* row, int32_t chosen) {
     s.grammar_state = r.grammar->advance(s.grammar_state, token);
     grammar_complete = s.grammar_state >= 0 && r.grammar->complete(s.grammar_state);
     grammar_ns += now_ns() - start;
-    std::lock_guard<std::mutex> lock(mutex);
-    stats.grammar_s += static_cast<double>(grammar_ns) * 1e-9;
-    ++stats.grammar_masks;
-  }
-  if (r.grammar && s.grammar_state < 0) {
-    return finish(s, FinishReason::kError, internal_error("token " + std::to_string(token) + " breaks the grammar"));
+    if (s.grammar_state < 0) {
+      return finish(s, FinishReason::kError, internal_error("token " + std::to_string(token) + " breaks the grammar"));
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mutex);
     ++stats.generated_tokens;
+    if (r.grammar) {
+      stats.grammar_s += static_cast<double>(grammar_ns) * 1e-9;
+      ++stats.grammar_masks;
+    }
   }
   ++s.result.timings.decoded;
   const bool eos = token == model->config().eos_token_id && !r.ignore_eos;

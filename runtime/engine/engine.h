@@ -25,6 +25,7 @@
 #include "runtime/engine/generation.h"
 #include "runtime/op_times.h"
 #include "text/chat/chat_template.h"
+#include "text/grammar/chat_output_grammar.h"
 #include "text/grammar/token_grammar.h"
 #include "text/tokenizer/tokenizer.h"
 
@@ -86,11 +87,12 @@ class Engine {
   Result<std::vector<int32_t>> chat_prompt(const std::vector<ChatMessage>& messages,
                                            const ChatTemplateOptions& options) const;
 
-  // The grammar bound to this model's vocabulary and end token, for GenerationRequest::grammar.
-  // Requests with the same non-empty `key` (e.g. the schema's text) share one TokenGrammar and
-  // its cached masks (the last 4 keys are kept: each grammar holds at most 32 MB of masks and
-  // 64 MB of automaton). kNotFound without a tokenizer.
-  Result<std::shared_ptr<TokenGrammar>> constrain(Grammar grammar, const std::string& key = {}) const;
+  // The grammar of an answer of the form `spec` (chat_output_grammar with this model's
+  // tokenizer) bound to its vocabulary and end token, for GenerationRequest::grammar. Specs with
+  // the same key() share one TokenGrammar and its cached masks, compiled only the first time
+  // (the last 4 are kept: each holds at most 32 MB of masks and 64 MB of automaton).
+  // kInvalidArgument for a schema outside the subset, kNotFound without a tokenizer.
+  Result<std::shared_ptr<TokenGrammar>> constrain(const ChatOutputSpec& spec) const;
 
   // Checks the request (ids in the vocabulary, fits the context, sane sampling values) and
   // queues it. An invalid request comes back already finished with kError and the reason.

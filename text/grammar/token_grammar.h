@@ -44,6 +44,7 @@ class TokenGrammar {
   // (e.g. ".{0,1000}x.{0,1000}") that its states would take memory without bound.
   int64_t mask_logits(int32_t state, int64_t budget, std::span<float> logits);
   static constexpr size_t kMaxStates = size_t{1} << 16;  // ~64 MB of transition tables at most
+  size_t max_states() const { return max_states_; }
   // The state after `token` (kDead when it is not allowed; an end token keeps the state).
   int32_t advance(int32_t state, int32_t token);
   bool accepting(int32_t state);

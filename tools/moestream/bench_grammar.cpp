@@ -152,7 +152,10 @@ int run_bench_grammar(int argc, char** argv) {
   ask.content = "Describe a city as a JSON object.";
   auto prompt = (*engine)->chat_prompt({ask}, {});
   if (!prompt.ok()) return report_error(prompt.status());
-  auto grammar = (*engine)->constrain(json_object_grammar(), "bench json_object");
+  ChatOutputSpec json_mode;
+  json_mode.kind = (*engine)->chat_template();
+  json_mode.json_object = true;
+  auto grammar = (*engine)->constrain(json_mode);
   if (!grammar.ok()) return report_error(grammar.status());
   double step_ms[2] = {0, 0};
   for (int constrained = 0; constrained < 2; ++constrained) {
