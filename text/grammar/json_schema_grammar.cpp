@@ -93,6 +93,23 @@ uint32_t literal_set(Grammar& g, std::vector<std::string> values) {
   return prefix_tree(g, values, 0, values.size(), 0);
 }
 
+// `min_key` / `max_key` of `s` (absent: 0, and -1 for unbounded), each at most `cap`.
+Result<std::pair<int64_t, int64_t>> count_range(const Json& s, const char* min_key, const char* max_key, int64_t cap,
+                                                const std::string& where) {
+  int64_t lo = 0, hi = -1;
+  if (s.contains(min_key)) {
+    MOESTREAM_ASSIGN_OR_RETURN(lo, count_of(s, min_key, where));
+  }
+  if (s.contains(max_key)) {
+    MOESTREAM_ASSIGN_OR_RETURN(hi, count_of(s, max_key, where));
+  }
+  if (lo > cap || hi > cap) {
+    return unsupported(std::string(min_key) + "/" + max_key + " above " + std::to_string(cap) + " are not supported", where);
+  }
+  if (hi >= 0 && hi < lo) return invalid_argument(std::string(max_key) + " is below " + min_key + " at " + where);
+  return std::pair<int64_t, int64_t>(lo, hi);
+}
+
 }  // namespace
 
 JsonSchemaCompiler::JsonSchemaCompiler(Grammar& g, const Json& root) : g_(g), root_(root), text_(g) {}
@@ -318,15 +335,11 @@ Result<uint32_t> JsonSchemaCompiler::array(const Json& s, const std::string& whe
   } else {
     item = any_value(1);
   }
-  int64_t lo = 0, hi = -1;
-  if (s.contains("minItems")) {
-    MOESTREAM_ASSIGN_OR_RETURN(lo, count_of(s, "minItems", where));
-  }
-  if (s.contains("maxItems")) {
-    MOESTREAM_ASSIGN_OR_RETURN(hi, count_of(s, "maxItems", where));
-  }
-  if (lo > 1000 || hi > 1000) return unsupported("minItems/maxItems above 1000 are not supported", where);
-  if (hi >= 0 && hi < lo) return invalid_argument("maxItems is below minItems at " + where);
+  MOESTREAM_ASSIGN_OR_RETURN(const auto items, count_range(s, "minItems", "maxItems", 1000, where));
+  return array_of(item, items.first, items.second);
+}
+
+uint32_t JsonSchemaCompiler::array_of(uint32_t item, int64_t lo, int64_t hi) {
   const auto ws = Grammar::ref(text_.whitespace());
   std::vector<Grammar::Sequence> body;
   if (lo == 0) body.push_back({g_.byte(']')});
@@ -358,16 +371,8 @@ Result<uint32_t> JsonSchemaCompiler::string(const Json& s, const std::string& wh
     if (!r.ok()) return invalid_argument(r.status().message() + " at " + where);
     content = *r;
   } else {
-    int64_t lo = 0, hi = -1;
-    if (s.contains("minLength")) {
-    MOESTREAM_ASSIGN_OR_RETURN(lo, count_of(s, "minLength", where));
-  }
-    if (s.contains("maxLength")) {
-    MOESTREAM_ASSIGN_OR_RETURN(hi, count_of(s, "maxLength", where));
-  }
-    if (lo > 10000 || hi > 10000) return unsupported("minLength/maxLength above 10000 are not supported", where);
-    if (hi >= 0 && hi < lo) return invalid_argument("maxLength is below minLength at " + where);
-    content = g_.repeat({Grammar::ref(text_.string_char())}, lo, hi, "chars");
+    MOESTREAM_ASSIGN_OR_RETURN(const auto length, count_range(s, "minLength", "maxLength", 10000, where));
+    content = g_.repeat({Grammar::ref(text_.string_char())}, length.first, length.second, "chars");
   }
   return g_.rule("string", {{g_.byte('"'), Grammar::ref(content), g_.byte('"')}});
 }
@@ -382,9 +387,8 @@ uint32_t JsonSchemaCompiler::any_string() {
 
 uint32_t JsonSchemaCompiler::any_value(int depth) {
   depth = std::min(depth, kMaxJsonDepth);
-  if (any_value_.size() > static_cast<size_t>(depth) && any_value_[static_cast<size_t>(depth)] != 0) {
-    return any_value_[static_cast<size_t>(depth)];
-  }
+  std::optional<uint32_t>& memo = any_value_[static_cast<size_t>(depth)];
+  if (memo) return *memo;
   std::vector<Grammar::Sequence> alts;
   if (depth < kMaxJsonDepth) {
     alts.push_back({Grammar::ref(any_object(depth))});
@@ -395,36 +399,19 @@ uint32_t JsonSchemaCompiler::any_value(int depth) {
   alts.push_back(g_.literal("true"));
   alts.push_back(g_.literal("false"));
   alts.push_back(g_.literal("null"));
-  const uint32_t r = g_.rule("value", std::move(alts));
-  if (any_value_.size() <= static_cast<size_t>(depth)) any_value_.resize(static_cast<size_t>(depth) + 1, 0);
-  any_value_[static_cast<size_t>(depth)] = r;
-  return r;
+  return *(memo = g_.rule("value", std::move(alts)));
 }
 
 uint32_t JsonSchemaCompiler::any_object(int depth) {
-  if (any_object_.size() > static_cast<size_t>(depth) && any_object_[static_cast<size_t>(depth)] != 0) {
-    return any_object_[static_cast<size_t>(depth)];
-  }
-  const uint32_t r = members({}, any_value(depth + 1));
-  if (any_object_.size() <= static_cast<size_t>(depth)) any_object_.resize(static_cast<size_t>(depth) + 1, 0);
-  any_object_[static_cast<size_t>(depth)] = r;
-  return r;
+  std::optional<uint32_t>& memo = any_object_[static_cast<size_t>(std::min(depth, kMaxJsonDepth))];
+  if (!memo) memo = members({}, any_value(depth + 1));
+  return *memo;
 }
 
 uint32_t JsonSchemaCompiler::any_array(int depth) {
-  if (any_array_.size() > static_cast<size_t>(depth) && any_array_[static_cast<size_t>(depth)] != 0) {
-    return any_array_[static_cast<size_t>(depth)];
-  }
-  const uint32_t item = any_value(depth + 1);
-  const auto ws = Grammar::ref(text_.whitespace());
-  const Grammar::Sequence more{ws, g_.byte(','), ws, Grammar::ref(item)};
-  const uint32_t tail = g_.star(more, "items");
-  const uint32_t r = g_.rule(
-      "array", {{g_.byte('['), ws,
-                 Grammar::ref(g_.rule("elements", {{g_.byte(']')}, {Grammar::ref(item), Grammar::ref(tail), ws, g_.byte(']')}}))}});
-  if (any_array_.size() <= static_cast<size_t>(depth)) any_array_.resize(static_cast<size_t>(depth) + 1, 0);
-  any_array_[static_cast<size_t>(depth)] = r;
-  return r;
+  std::optional<uint32_t>& memo = any_array_[static_cast<size_t>(std::min(depth, kMaxJsonDepth))];
+  if (!memo) memo = array_of(any_value(depth + 1), 0, -1);
+  return *memo;
 }
 
 Result<Grammar> json_schema_grammar(const Json& schema) {

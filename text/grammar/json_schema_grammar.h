@@ -10,6 +10,7 @@
 // Whitespace between tokens is bounded; free-form values nest at most kMaxJsonDepth deep.
 #pragma once
 
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -46,6 +47,8 @@ class JsonSchemaCompiler {
   Result<uint32_t> ref(const std::string& pointer, const std::string& where);
   uint32_t any_string();
   uint32_t any_array(int depth);
+  // "[" items "]" with lo..hi items (hi < 0: unbounded).
+  uint32_t array_of(uint32_t item, int64_t lo, int64_t hi);
   // "{" members "}" from an ordered list of (key literal, value rule, required) and an
   // optional rule for any other member's value.
   uint32_t members(const std::vector<std::tuple<std::string, uint32_t, bool>>& props, std::optional<uint32_t> extra);
@@ -54,7 +57,8 @@ class JsonSchemaCompiler {
   const nlohmann::ordered_json& root_;
   JsonTextRules text_;
   std::map<std::string, uint32_t> refs_;
-  std::vector<uint32_t> any_value_, any_object_, any_array_;
+  // Rules for free-form values, objects and arrays by nesting depth (made once each).
+  std::array<std::optional<uint32_t>, kMaxJsonDepth + 1> any_value_, any_object_, any_array_;
   std::optional<uint32_t> any_string_;
   int ref_depth_ = 0;
 };
