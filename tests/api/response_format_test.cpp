@@ -2,10 +2,10 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <fstream>
 
 #include "api/chat_completion.h"
+#include "support/cli_runner.h"
 #include "support/mini_model.h"
 #include "support/temp_dir.h"
 
@@ -28,18 +28,6 @@ json request(const json& extra) {
   json b = json::parse(R"({"model": "deepseek-chat", "messages": [{"role": "user", "content": "Reply in JSON."}]})");
   for (const auto& [k, v] : extra.items()) b[k] = v;
   return b;
-}
-
-std::string validate_with_python(const std::string& schemas, const std::string& outputs, int* status) {
-  const std::string command = "python3 " + std::string(MOESTREAM_SOURCE_DIR) + "/tests/support/validate_json_outputs.py " +
-                              schemas + " " + outputs + " 2>&1";
-  FILE* p = popen(command.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string report;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) report.append(buf, n);
-  *status = pclose(p);
-  return report;
 }
 
 }  // namespace
@@ -109,11 +97,11 @@ TEST_CASE("response_format: a random-weight model's answers all validate, for ev
     out << json{{"schema", r.schema}, {"text", body["choices"][0]["message"]["content"]}}.dump() << '\n';
   }
   out.close();
-  int status = -1;
-  const std::string report = validate_with_python(schemas_path, outputs, &status);
-  MESSAGE(report);
-  CHECK(status == 0);
-  CHECK(report.find(std::to_string(runs.size()) + " valid, 0 invalid") != std::string::npos);
+  const moestream::testing::CliResult report = moestream::testing::run_shell(
+      "python3 " + std::string(MOESTREAM_SOURCE_DIR) + "/tests/support/validate_json_outputs.py " + schemas_path + " " + outputs);
+  MESSAGE(report.output);
+  CHECK(report.exit_code == 0);
+  CHECK(report.output.find(std::to_string(runs.size()) + " valid, 0 invalid") != std::string::npos);
   CHECK(engine->stats().grammar_masks > 0);
 }
 

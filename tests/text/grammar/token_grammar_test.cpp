@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "text/grammar/grammar_test_support.h"
 #include "text/grammar/json_schema_grammar.h"
 #include "text/tokenizer/tokenizer_test_support.h"
 #include "text/tokenizer/utf8.h"
@@ -90,37 +91,15 @@ TEST_CASE("token grammar: the mask allows exactly the tokens that continue the o
   CHECK(std::accumulate(mask.begin(), mask.end(), int64_t{0}, [](int64_t a, uint64_t w) { return a + std::popcount(w); }) == 1);
 }
 
-// Picks uniformly among the allowed tokens (what a random-weight model amounts to) under a
-// token budget; returns the text and whether it completed.
-std::pair<std::string, bool> noise_generate(TokenGrammar& tg, const TokenTrie& trie, std::mt19937_64& rng, int64_t max_tokens) {
-  std::string out;
-  int32_t s = tg.start();
-  std::vector<uint64_t> mask;
-  for (int64_t n = 0; n < max_tokens; ++n) {
-    tg.allowed(s, max_tokens - n, mask);
-    std::vector<int32_t> ids;
-    for (size_t w = 0; w < mask.size(); ++w) {
-      for (uint64_t m = mask[w]; m; m &= m - 1) ids.push_back(static_cast<int32_t>(w * 64 + static_cast<size_t>(std::countr_zero(m))));
-    }
-    REQUIRE_FALSE(ids.empty());  // the mask never removes every token
-    const int32_t t = ids[rng() % ids.size()];
-    if (tg.is_end_token(t)) return {out, true};
-    s = tg.advance(s, t);
-    REQUIRE(s >= 0);
-    out += trie.bytes_of(t);
-    if (tg.complete(s)) return {out, true};
-  }
-  return {out, false};
-}
-
 TEST_CASE("token grammar: random tokens under the mask always give a complete JSON object within the budget") {
   const auto trie = deepseek_trie();
   TokenGrammar tg(json_object_grammar(), trie, {1});
   std::mt19937_64 rng(7);
   for (int i = 0; i < 100; ++i) {
     const int64_t budget = 8 + i % 64;
-    auto [text, done] = noise_generate(tg, *trie, rng, budget);
-    REQUIRE_MESSAGE(done, text);
+    const testing::NoiseAnswer answer = testing::noise_answer(tg, *trie, rng, budget);
+    const std::string& text = answer.text;
+    REQUIRE_MESSAGE(answer.complete, text);
     CHECK(utf8::is_valid(text));
     const auto parsed = nlohmann::json::parse(text, nullptr, false);
     REQUIRE_MESSAGE(!parsed.is_discarded(), text);
