@@ -76,9 +76,8 @@ int run_batch(int argc, char** argv) {
   OutputFormatFlags output_format;
   output_format.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
-  auto response_format = output_format.response_format();
-  if (!response_format.ok()) {
-    std::fprintf(stderr, "moestream batch: %s\n", response_format.status().message().c_str());
+  if (Status s = output_format.load(); !s.ok()) {
+    std::fprintf(stderr, "moestream batch: %s\n", s.message().c_str());
     return 2;
   }
   if (input.empty() || output.empty()) {
@@ -157,7 +156,8 @@ int run_batch(int argc, char** argv) {
       continue;
     }
     json body = j.contains("body") ? j["body"] : json();
-    if (*response_format && body.is_object() && !body.contains("response_format")) body["response_format"] = **response_format;
+    const auto& response_format = output_format.response_format();
+    if (response_format && body.is_object() && !body.contains("response_format")) body["response_format"] = *response_format;
     auto completion = api::parse_chat_completion(body, e);
     if (!completion.ok()) {
       fail("line " + std::to_string(line_no) + ": " + completion.status().message());

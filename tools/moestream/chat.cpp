@@ -104,8 +104,8 @@ int run_chat(int argc, char** argv) {
   OutputFormatFlags output_format;
   output_format.add_to(args);
   if (!args.parse(argc, argv)) return args.exit_code();
-  if (auto rf = output_format.response_format(); !rf.ok()) {
-    std::fprintf(stderr, "moestream chat: %s\n", rf.status().message().c_str());
+  if (Status s = output_format.load(); !s.ok()) {
+    std::fprintf(stderr, "moestream chat: %s\n", s.message().c_str());
     return 2;
   }
   if (max_tokens < 1) {

@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "api/response_format.h"
-#include "text/grammar/chat_output_grammar.h"
 
 namespace moestream::cli {
 
@@ -13,11 +12,12 @@ void OutputFormatFlags::add_to(ArgParser& args) {
   args.option("--json-schema", &json_schema, "FILE", "answer with JSON valid against the JSON Schema in FILE");
 }
 
-Result<std::optional<nlohmann::ordered_json>> OutputFormatFlags::response_format() const {
+Status OutputFormatFlags::load() {
   using J = nlohmann::ordered_json;
+  response_format_.reset();
   if (json_schema.empty()) {
-    if (!json) return std::optional<J>();
-    return std::optional<J>(J{{"type", "json_object"}});
+    if (json) response_format_ = J{{"type", "json_object"}};
+    return ok_status();
   }
   std::ifstream in(json_schema, std::ios::binary);
   if (!in) return invalid_argument("--json-schema: cannot read " + json_schema);
@@ -29,17 +29,17 @@ Result<std::optional<nlohmann::ordered_json>> OutputFormatFlags::response_format
   // The same check a server request gets: an unsupported keyword is named now.
   auto spec = api::response_format_spec(J{{"response_format", rf}}, ChatTemplateKind::kDeepSeekV31, false, "none");
   if (!spec.ok()) return invalid_argument("--json-schema " + json_schema + ": " + spec.status().message());
-  return std::optional<J>(std::move(rf));
+  response_format_ = std::move(rf);
+  return ok_status();
 }
 
 Result<std::shared_ptr<TokenGrammar>> OutputFormatFlags::grammar(const Engine& engine, bool thinking) const {
-  MOESTREAM_ASSIGN_OR_RETURN(auto rf, response_format());
+  const auto& rf = response_format_;
   if (!rf) return std::shared_ptr<TokenGrammar>();
   if (!engine.tokenizer()) return invalid_argument("--json needs the container's tokenizer, and it has none");
   MOESTREAM_ASSIGN_OR_RETURN(auto spec, api::response_format_spec(nlohmann::ordered_json{{"response_format", *rf}},
                                                                   engine.chat_template(), thinking, "none"));
-  MOESTREAM_ASSIGN_OR_RETURN(Grammar g, chat_output_grammar(*spec, *engine.tokenizer()));
-  return engine.constrain(std::move(g), spec->key());
+  return engine.constrain(*spec);
 }
 
 }  // namespace moestream::cli

@@ -19,12 +19,17 @@ struct OutputFormatFlags {
   std::string json_schema;  // a file
 
   void add_to(ArgParser& args);
+  // Reads and checks the schema file, once, after the flags are parsed: kInvalidArgument for an
+  // unreadable file, bad JSON or an unsupported schema (named).
+  Status load();
   // {"type": "json_object"} or {"type": "json_schema", ...}; nullopt without either flag.
-  // kInvalidArgument for an unreadable file, bad JSON or an unsupported schema (named).
-  Result<std::optional<nlohmann::ordered_json>> response_format() const;
+  const std::optional<nlohmann::ordered_json>& response_format() const { return response_format_; }
   // The grammar for an answer of `engine` (null without either flag); `thinking`: the answer
   // starts with free reasoning closed by </think>.
   Result<std::shared_ptr<TokenGrammar>> grammar(const Engine& engine, bool thinking) const;
+
+ private:
+  std::optional<nlohmann::ordered_json> response_format_;
 };
 
 }  // namespace moestream::cli

@@ -65,7 +65,7 @@ int run_generate(int argc, char** argv) {
     if (!text.ok()) return report_error(text.status());
     tokens_text = std::move(text).value();
   }
-  if (auto rf = output_format.response_format(); !rf.ok()) return usage_error("run", rf.status());
+  if (Status s = output_format.load(); !s.ok()) return usage_error("run", s);
   if (top_p <= 0) return usage_error("run", "--top-p takes a number above 0 up to 1, not " + std::to_string(top_p));
   auto precision = parse_kv_cache_precision(kv);
   if (!precision.ok()) return usage_error("run", precision.status());

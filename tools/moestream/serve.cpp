@@ -49,10 +49,9 @@ int run_serve(int argc, char** argv) {
   }
   auto options = engine_flags.to_options(args);
   if (!options.ok()) return usage(options.status().message());
-  auto response_format = output_format.response_format();
-  if (!response_format.ok()) return usage(response_format.status().message());
+  if (Status s = output_format.load(); !s.ok()) return usage(s.message());
   server::ServerOptions so;
-  so.default_response_format = *response_format;
+  so.default_response_format = output_format.response_format();
   so.host = host;
   so.port = static_cast<int>(port);
   so.api_key = api_key;
