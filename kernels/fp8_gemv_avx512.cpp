@@ -12,31 +12,91 @@
 namespace moestream::kernels {
 namespace {
 
-constexpr float kTwoTo8 = 256.0f;
-
-// The token side of a tile: T activation vectors (x, and x_perm if not null: x with each full
-// 64-column group g0 stored as [x[g0 + 0, 2, .., 62], x[g0 + 1, 3, .., 63]]), row-major with
-// stride `cols`; token t of row r goes to y[t * ldy + r - row_begin].
+// The token side of a tile: T activation vectors (x, row-major with stride `cols`), and for
+// the 64-byte loop x_perm (if not null): token t's x times 2^k[t] with each full 64-column group
+// g0 stored in the order the decoded words come out (permute_tokens); token t of row r goes to
+// y[t * ldy + r - row_begin].
 struct Tokens {
   const float* x;
   const float* x_perm;
+  const float* unscale;     // per token, 2^(120 - k[t]): the loop's weights are value * 2^-120
+  const float* rest_scale;  // per token, 2^(k[t] - 112): the f32 path's sums into the loop's scale
   float* y;
   int64_t ldy;
   int64_t row_begin;
+  Tokens advanced(int64_t t0, int64_t cols) const {
+    return Tokens{x + t0 * cols, x_perm ? x_perm + t0 * cols : nullptr, unscale + t0, rest_scale + t0, y + t0 * ldy,
+                  ldy, row_begin};
+  }
 };
+
+// Columns [j, j1) of a block that the 64-byte loop leaves (blocks not aligned to 64, row
+// ends), exactly in f32 as value * 2^-8, then added into part at its scale: 32 bytes at a time
+// widened, then 16, then a masked rest.
+template <int R, int T>
+void fp8_rest_columns(const uint8_t* const (&row_ptr)[R], const Tokens& tok, int64_t cols, int64_t j, int64_t j1,
+                      __m512 (&part)[R][T]) {
+  const __m512i f16_mask = _mm512_set1_epi16(static_cast<int16_t>(0xbf80));
+  __m512 rest[R][T], rest_hi[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int t = 0; t < T; ++t) rest[i][t] = rest_hi[i][t] = _mm512_setzero_ps();
+  }
+  for (; j + 32 <= j1; j += 32) {
+    for (int i = 0; i < R; ++i) {
+      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row_ptr[i] + j));
+      __m512i h = _mm512_cvtepi8_epi16(bytes);
+      h = _mm512_and_si512(_mm512_slli_epi16(h, 7), f16_mask);
+      const __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+      const __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
+      for (int t = 0; t < T; ++t) {
+        const float* xt = tok.x + t * cols + j;
+        rest[i][t] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(xt), rest[i][t]);
+        rest_hi[i][t] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xt + 16), rest_hi[i][t]);
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int t = 0; t < T; ++t) rest[i][t] = _mm512_add_ps(rest[i][t], rest_hi[i][t]);
+  }
+  for (; j + 16 <= j1; j += 16) {
+    for (int i = 0; i < R; ++i) {
+      const __m512 v = e4m3x16_times_2m8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row_ptr[i] + j)));
+      for (int t = 0; t < T; ++t) rest[i][t] = _mm512_fmadd_ps(v, _mm512_loadu_ps(tok.x + t * cols + j), rest[i][t]);
+    }
+  }
+  if (j < j1) {
+    const __mmask16 m = tail_mask16(j1 - j);
+    for (int i = 0; i < R; ++i) {
+      const __m512 v = e4m3x16_times_2m8(_mm_maskz_loadu_epi8(m, row_ptr[i] + j));
+      for (int t = 0; t < T; ++t) {
+        rest[i][t] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, tok.x + t * cols + j), rest[i][t]);
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int t = 0; t < T; ++t) {
+      part[i][t] = _mm512_fmadd_ps(rest[i][t], _mm512_set1_ps(tok.rest_scale[t]), part[i][t]);
+    }
+  }
+}
 
 // R rows (absolute indices in `rows`) times T tokens: each 64-byte piece of a row is decoded
 // once and multiplied with every token, so a few tokens cost little more than one. While a
-// row is read, its stream is prefetched kStreamPrefetchBytes ahead: with the hardware
-// prefetchers alone the row streams waited on DRAM (docs/kernels.md, runs 5 and 6); the
-// in-cache speed is unchanged. Per (row, token) the operations do not depend on R, T or the
+// row is read, its stream is prefetched into L2 kStreamPrefetchL2Bytes ahead: with the hardware
+// prefetchers alone the row streams waited on DRAM (docs/kernels.md, runs 5 and 6), and with
+// this decode's speed 1 KiB into L1 was too close (run 7). Per (row, token) the operations do not depend on R, T or the
 // tile, so results do not depend on how rows are split between threads.
 template <int R, int T>
 void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, const int64_t* rows, const Tokens& tok) {
   const int64_t cols = w.cols;
-  const __m512i f16_mask = _mm512_set1_epi16(static_cast<int16_t>(0xbf80));
+  const __m512i bf16_mask = _mm512_set1_epi16(static_cast<int16_t>(0x87f0));
+  const __m512i zero = _mm512_setzero_si512();
   const uint8_t* row_ptr[R];
-  for (int i = 0; i < R; ++i) row_ptr[i] = static_cast<const uint8_t*>(w.data) + rows[i] * cols;
+  int64_t scale_index[R];
+  for (int i = 0; i < R; ++i) {
+    row_ptr[i] = static_cast<const uint8_t*>(w.data) + rows[i] * cols;
+    scale_index[i] = row_scale_index(g, rows[i]);
+  }
   __m512 acc[R][T];
   for (int i = 0; i < R; ++i) {
     for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
@@ -48,20 +108,22 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, const int64_t* ro
       for (int t = 0; t < T; ++t) part[i][t] = part_hi[i][t] = _mm512_setzero_ps();
     }
     int64_t j = j0;
-    // 64 bytes at a time as 32 little-endian words: the odd byte of each word is already in
-    // the high half, the even byte is shifted there; an arithmetic shift by 1 and a mask then
-    // give the f16 bits with no widening shuffle (+10% bytes per CPU-second over widening 32
-    // bytes). The products come out even-first, so x is read permuted (x_perm).
+    // 64 bytes at a time as 32 little-endian words: the odd byte of each word is in the high
+    // half, the even byte is shifted there; an arithmetic shift by 4 and a mask then leave
+    // the BF16 bits of value * 2^-120 (E4M3's exponent field as BF16's, subnormals included),
+    // and interleaving zero words below them gives f32. No f16 conversion: vcvtph2ps held the
+    // old loop to 19 GB/s per core with the weights in L2, this one does 30 (docs/kernels.md,
+    // run 7). x is pre-scaled by 2^k so the products stay normal floats.
     for (; j + 64 <= j1 && (j & 63) == 0 && tok.x_perm != nullptr; j += 64) {
       for (int i = 0; i < R; ++i) {
         const __m512i words = _mm512_loadu_si512(row_ptr[i] + j);
-        _mm_prefetch(reinterpret_cast<const char*>(row_ptr[i] + j + kStreamPrefetchBytes), _MM_HINT_T0);
-        const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(words, 1), f16_mask);
-        const __m512i even = _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(words, 8), 1), f16_mask);
-        const __m512 even_lo = _mm512_cvtph_ps(_mm512_castsi512_si256(even));
-        const __m512 even_hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(even, 1));
-        const __m512 odd_lo = _mm512_cvtph_ps(_mm512_castsi512_si256(odd));
-        const __m512 odd_hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(odd, 1));
+        _mm_prefetch(reinterpret_cast<const char*>(row_ptr[i] + j + kStreamPrefetchL2Bytes), _MM_HINT_T2);
+        const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(words, 4), bf16_mask);
+        const __m512i even = _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(words, 8), 4), bf16_mask);
+        const __m512 even_lo = _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, even));
+        const __m512 even_hi = _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, even));
+        const __m512 odd_lo = _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, odd));
+        const __m512 odd_hi = _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, odd));
         for (int t = 0; t < T; ++t) {
           const float* xg = tok.x_perm + t * cols + j;
           part[i][t] = _mm512_fmadd_ps(even_lo, _mm512_loadu_ps(xg), part[i][t]);
@@ -71,43 +133,14 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, const int64_t* ro
         }
       }
     }
-    // Widening 32 bytes per instruction for what is left (blocks not aligned to 64).
-    for (; j + 32 <= j1; j += 32) {
-      for (int i = 0; i < R; ++i) {
-        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row_ptr[i] + j));
-        __m512i h = _mm512_cvtepi8_epi16(bytes);
-        h = _mm512_and_si512(_mm512_slli_epi16(h, 7), f16_mask);
-        const __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
-        const __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
-        for (int t = 0; t < T; ++t) {
-          const float* xt = tok.x + t * cols + j;
-          part[i][t] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(xt), part[i][t]);
-          part_hi[i][t] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xt + 16), part_hi[i][t]);
-        }
-      }
-    }
     for (int i = 0; i < R; ++i) {
       for (int t = 0; t < T; ++t) part[i][t] = _mm512_add_ps(part[i][t], part_hi[i][t]);
     }
-    for (; j + 16 <= j1; j += 16) {
-      for (int i = 0; i < R; ++i) {
-        const __m512 v = e4m3x16_times_2m8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row_ptr[i] + j)));
-        for (int t = 0; t < T; ++t) part[i][t] = _mm512_fmadd_ps(v, _mm512_loadu_ps(tok.x + t * cols + j), part[i][t]);
-      }
-    }
-    if (j < j1) {
-      const __mmask16 m = tail_mask16(j1 - j);
-      for (int i = 0; i < R; ++i) {
-        const __m512 v = e4m3x16_times_2m8(_mm_maskz_loadu_epi8(m, row_ptr[i] + j));
-        for (int t = 0; t < T; ++t) {
-          part[i][t] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, tok.x + t * cols + j), part[i][t]);
-        }
-      }
-    }
+    if (j < j1) fp8_rest_columns<R, T>(row_ptr, tok, cols, j, j1, part);
     for (int i = 0; i < R; ++i) {
-      const __m512 scale = _mm512_set1_ps(row_block_scale(w, g, rows[i], b));
+      const __m512 scale = _mm512_set1_ps(block_scale_or_one(w, scale_index[i], b));
       for (int t = 0; t < T; ++t) {
-        acc[i][t] = _mm512_fmadd_ps(_mm512_mul_ps(part[i][t], _mm512_set1_ps(kTwoTo8)), scale, acc[i][t]);
+        acc[i][t] = _mm512_fmadd_ps(_mm512_mul_ps(part[i][t], _mm512_set1_ps(tok.unscale[t])), scale, acc[i][t]);
       }
     }
   }
@@ -116,18 +149,60 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, const int64_t* ro
   }
 }
 
-// Up to this many permuted activation floats live on the stack; more go to the heap.
+// Permuted activations up to this many floats live on the stack; more go to the heap.
 constexpr int64_t kStackPermuted = 32768;
 
-// Writes x (n rows of `cols`) permuted as Tokens::x_perm expects.
-void permute_tokens(const float* x, int64_t n, int64_t cols, float* x_perm) {
+// The exponent k of token t's pre-scale: the largest that keeps |x| * 2^k below 2^110 (every
+// product and sum then stays far below f32's maximum, and the small ones stay normal), at most
+// 112 and at least -7 (2^(120 - k) must be a float).
+int token_shift(const float* x, int64_t cols) {
+  __m512 max_abs = _mm512_setzero_ps();
+  int64_t c = 0;
+  for (; c + 16 <= cols; c += 16) max_abs = _mm512_max_ps(max_abs, _mm512_abs_ps(_mm512_loadu_ps(x + c)));
+  if (c < cols) max_abs = _mm512_max_ps(max_abs, _mm512_abs_ps(_mm512_maskz_loadu_ps(tail_mask16(cols - c), x + c)));
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, max_abs);
+  float m = 0.0f;
+  for (const float v : lanes) m = m > v ? m : v;
+  // Builtins, not <cmath>: no inline library function may be compiled with this file's ISA.
+  if (!(m > 0.0f) || !__builtin_isfinite(m)) return 112;
+  int e = 0;
+  __builtin_frexpf(m, &e);  // m < 2^e
+  return e > 110 + 7 ? -7 : (110 - e > 112 ? 112 : 110 - e);
+}
+
+// Writes x (n rows of `cols`) times 2^k[t], each full 64-column group in the order of the
+// decoded words: four vectors [even, low] [even, high] [odd, low] [odd, high], where vector
+// (half, hi) holds, for lanes L = 0..3, columns 16 L + 8 hi + 2 q + half, q = 0..3
+// (unpacklo/unpackhi_epi16 take the low/high four words of each 128-bit lane); and the
+// per-token factors.
+void permute_tokens(const float* x, int64_t n, int64_t cols, float* x_perm, float* unscale, float* rest_scale) {
+  // index k picks, for output vector k = 2 half + hi, elements 8 hi + 2 q + half of the first
+  // source into positions q and of the second into positions 4 + q
+  __m512i pick[4];
+  for (int k = 0; k < 4; ++k) {
+    alignas(64) int32_t idx[16] = {};
+    for (int q = 0; q < 4; ++q) {
+      idx[q] = 8 * (k & 1) + 2 * q + (k >> 1);
+      idx[4 + q] = 16 + idx[q];
+    }
+    pick[k] = _mm512_load_si512(idx);
+  }
   for (int64_t t = 0; t < n; ++t) {
     const float* xs = x + t * cols;
     float* xp = x_perm + t * cols;
+    const int k = token_shift(xs, cols);
+    unscale[t] = __builtin_ldexpf(1.0f, 120 - k);
+    rest_scale[t] = __builtin_ldexpf(1.0f, k - 112);
+    const __m512 pre = _mm512_set1_ps(__builtin_ldexpf(1.0f, k));
     for (int64_t g0 = 0; g0 + 64 <= cols; g0 += 64) {
-      for (int k = 0; k < 32; ++k) {
-        xp[g0 + k] = xs[g0 + 2 * k];
-        xp[g0 + 32 + k] = xs[g0 + 2 * k + 1];
+      const __m512 a0 = _mm512_loadu_ps(xs + g0), a1 = _mm512_loadu_ps(xs + g0 + 16);
+      const __m512 a2 = _mm512_loadu_ps(xs + g0 + 32), a3 = _mm512_loadu_ps(xs + g0 + 48);
+      for (int v = 0; v < 4; ++v) {
+        const __m512 lanes01 = _mm512_permutex2var_ps(a0, pick[v], a1);
+        const __m512 lanes23 = _mm512_permutex2var_ps(a2, pick[v], a3);
+        const __m512 out = _mm512_shuffle_f32x4(lanes01, lanes23, 0x44);  // low halves of each
+        _mm512_storeu_ps(xp + g0 + 16 * v, _mm512_mul_ps(out, pre));
       }
     }
   }
@@ -139,8 +214,7 @@ void fp8_tiles(const WeightRef& w, const BlockGeometry& g, int64_t row_begin, in
                int64_t n) {
   auto groups = [&]<int R>(const int64_t* rows) {
     for (int64_t t0 = 0; t0 < n;) {
-      const Tokens sub{tok.x + t0 * w.cols, tok.x_perm ? tok.x_perm + t0 * w.cols : nullptr, tok.y + t0 * tok.ldy,
-                       tok.ldy, tok.row_begin};
+      const Tokens sub = tok.advanced(t0, w.cols);
       const int64_t left = n - t0;
       if (left >= 4) {
         fp8_rows_tile<R, 4>(w, g, rows, sub);
@@ -255,18 +329,35 @@ void fp8_gemv_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end
                           int64_t n, float* y, int64_t ldy) {
   if (n <= 0 || row_end <= row_begin) return;
   const BlockGeometry g = block_geometry(w);
-  // The permuted x: on the stack up to 128 KB, else on the heap (plain C allocation: no
-  // std templates in ISA files, see matmul_isa.h); without memory, the widening path.
+  // The permuted x and two factors per token: on the stack up to 128 KB, else on the heap
+  // (plain C allocation: no std templates in ISA files, see matmul_isa.h); without memory, the
+  // widening path for every column.
   alignas(64) float stack_perm[kStackPermuted];
-  const int64_t perm_floats = n * w.cols;
+  const int64_t floats = n * w.cols + 2 * n;
   float* heap_perm = nullptr;
   float* x_perm = stack_perm;
-  if (perm_floats > kStackPermuted) {
-    heap_perm = static_cast<float*>(std::malloc(static_cast<size_t>(perm_floats) * sizeof(float)));
+  if (floats > kStackPermuted) {
+    heap_perm = static_cast<float*>(std::malloc(static_cast<size_t>(floats) * sizeof(float)));
     x_perm = heap_perm;
   }
-  if (x_perm != nullptr) permute_tokens(x, n, w.cols, x_perm);
-  fp8_tiles(w, g, row_begin, row_end, Tokens{x, x_perm, y, ldy, row_begin}, n);
+  if (x_perm != nullptr) {
+    float* unscale = x_perm + n * w.cols;
+    float* rest_scale = unscale + n;
+    permute_tokens(x, n, w.cols, x_perm, unscale, rest_scale);
+    fp8_tiles(w, g, row_begin, row_end, Tokens{x, x_perm, unscale, rest_scale, y, ldy, row_begin}, n);
+  } else {
+    // Only the f32 path runs: its sums are value * 2^-8 (as with k = 112).
+    constexpr int64_t kMaxTokens = 64;
+    float unscale[kMaxTokens], rest_scale[kMaxTokens];
+    for (int64_t t = 0; t < kMaxTokens; ++t) {
+      unscale[t] = 256.0f;
+      rest_scale[t] = 1.0f;
+    }
+    for (int64_t t0 = 0; t0 < n; t0 += kMaxTokens) {
+      const int64_t m = n - t0 < kMaxTokens ? n - t0 : kMaxTokens;
+      fp8_tiles(w, g, row_begin, row_end, Tokens{x + t0 * w.cols, nullptr, unscale, rest_scale, y + t0 * ldy, ldy, row_begin}, m);
+    }
+  }
   std::free(heap_perm);
 }
 

@@ -17,6 +17,10 @@ namespace {
 // stream follows its current row in memory, so this also runs into the next tile's row.
 // Prefetches past the end of the matrix are harmless (they never fault).
 constexpr int64_t kStreamPrefetchBytes = 1024;
+// The same into L2 (prefetcht2), farther ahead, for the FP8 GEMV: 1 KiB into L1 left it at
+// 0.71 of a read-sum's bandwidth where this reached 0.83 (2 threads, docs/kernels.md run 7);
+// the BF16 GEMV showed no difference.
+constexpr int64_t kStreamPrefetchL2Bytes = 4096;
 
 // Calls tile.template operator()<R>(rows) for each full tile and <1> for each leftover row;
 // rows holds absolute row indices. Per-row arithmetic must not depend on the tile (it does not

@@ -206,6 +206,39 @@ TEST_CASE("fast kernels: FP8 with extreme but finite scales stay finite and clos
   check_against_reference(make_weight(WeightType::kF8E4M3, BlockScaleType::kUE8M0, 130, 300, 16, 32, 10, ue8m0_extreme).ref, "fp8 ue8m0 extreme");
 }
 
+TEST_CASE("fast kernels: every E4M3 byte, subnormals included, against activations from 1e-30 to 1e30") {
+  // The AVX-512 GEMV decodes bytes to f32 bit patterns scaled by 2^-120 and pre-scales x by a
+  // power of two chosen from max|x|: each row holds all 254 non-NaN bytes (the 14 subnormals
+  // too) at shifted positions, over 3 blocks with a partial one, so every path sees them all.
+  RandomWeight t;
+  const int64_t rows = 24, cols = 300;
+  t.ref = WeightRef{WeightType::kF8E4M3, nullptr, rows, cols, BlockScaleType::kF32, nullptr, 8, 128};
+  std::vector<uint8_t> values;
+  for (int b = 0; b < 256; ++b) {
+    if ((b & 0x7f) != 0x7f) values.push_back(static_cast<uint8_t>(b));
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) t.bytes.push_back(values[static_cast<size_t>((c + 37 * r) % 254)]);
+  }
+  t.scales_f32 = {0.5f, 2.0f, 1e-3f, 3.0f, 0.25f, 1.0f, 7.0f, 0.125f, 4.0f};
+  t.ref.data = t.bytes.data();
+  t.ref.scales = t.scales_f32.data();
+  const MatmulKernels& ref = reference_matmul_kernels();
+  for (const double factor : {1e-30, 1e-6, 1.0, 1e6, 1e30}) {
+    for (const int64_t n : {int64_t{1}, int64_t{3}}) {
+      auto x = random_vector(n * cols, 40 + static_cast<uint32_t>(n));
+      for (auto& v : x) v = static_cast<float>(v * factor);
+      const auto mag = magnitudes(t.ref, x.data(), n);
+      std::vector<float> want(static_cast<size_t>(n * rows)), got(want.size());
+      ref.matmul(t.ref, x.data(), n, want.data());
+      for (const MatmulKernels* k : fast_sets()) {
+        k->matmul(t.ref, x.data(), n, got.data());
+        check_close(got, want, mag, std::string("all bytes x ") + std::to_string(factor) + " n=" + std::to_string(n) + " [" + k->name + "]");
+      }
+    }
+  }
+}
+
 TEST_CASE("fast kernels: BF16 and F32 weights") {
   check_against_reference(make_weight(WeightType::kBF16, BlockScaleType::kNone, 65, 130, 0, 0, 11).ref, "bf16 65x130");
   check_against_reference(make_weight(WeightType::kBF16, BlockScaleType::kNone, 40, 1031, 0, 0, 12).ref, "bf16 40x1031");
