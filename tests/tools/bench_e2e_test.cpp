@@ -49,6 +49,32 @@ TEST_CASE("bench e2e: streamed and mmap decode rows against the fio and triad bo
   CHECK(o.output.find("OOM") == std::string::npos);
 }
 
+TEST_CASE("bench e2e --paired-read compares every decode step with a read stream measured next to it") {
+  TempDir dir;
+  const std::string model = dir.file("m.mst");
+  REQUIRE(run_shell(cli() + " synth --preset tiny --experts 16 --quiet --out " + model).exit_code == 0);
+  const CliResult o = run_shell(cli() + " bench e2e " + model +
+                                " --ram-budget 512M --new-tokens 7 --fio-seconds 0 --triad-mb 16 --triad-seconds 0.05 "
+                                "--paired-read 0.2");
+  REQUIRE_MESSAGE(o.exit_code == 0, o.output);
+  std::smatch m;
+  REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex("streaming, paired with a 0.20 s read stream between steps "
+                                                            "\\(([0-9]+) steps\\): each step at ([0-9.]+) of the memory "
+                                                            "bound next to it \\(median; least ([0-9.]+), most ([0-9.]+)\\); "
+                                                            "the read stream ran at ([0-9.]+) GB/s")),
+                  o.output);
+  CHECK(std::stoi(m[1]) == 6);  // the decode steps after the first
+  CHECK(std::stod(m[2]) > 0);
+  CHECK(std::stod(m[3]) <= std::stod(m[2]));
+  CHECK(std::stod(m[2]) <= std::stod(m[4]));
+  CHECK(std::stod(m[5]) > 0);
+  // The streams' 200 ms are not in the steps: the row's ms/token is that of the steps alone.
+  REQUIRE(std::regex_search(o.output, m, std::regex("\\| streaming \\| [0-9.]+ \\| ([0-9.]+) \\|")));
+  CHECK(std::stod(m[1]) < 200.0);
+  const CliResult bad = run_shell(cli() + " bench e2e " + model + " --ram-budget 512M --paired-read -1");
+  CHECK(bad.exit_code == 2);
+}
+
 TEST_CASE("bench e2e: a budget is required and flags are checked") {
   TempDir dir;
   const std::string model = dir.file("m.mst");

@@ -9,6 +9,8 @@
 // and the time per token over the larger of the two. `--baseline mmap` then runs the same
 // decode with the experts left in the memory-mapped file and no expert cache (how a page-cache
 // engine behaves), under the same cgroup.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -58,12 +60,19 @@ struct DecodeRun {
   std::vector<int32_t> output;  // the generated ids
   uint64_t drafts = 0, accepted = 0;
   OpTimes ops;                  // the decode steps after the first, by kind of operation
+  // With --paired-read: each decode step's time and the read-only bandwidth measured right
+  // before and right after it (the mean of the two), the streams' own time left out.
+  std::vector<double> step_s, read_gbs_around;
   double per_token_s() const { return tokens ? seconds / static_cast<double>(tokens) : 0; }
   double bytes_per_token() const { return tokens ? static_cast<double>(device_bytes) / static_cast<double>(tokens) : 0; }
 };
 
+// With `paired` (and paired_seconds > 0), a read-only stream is measured between every two
+// decode steps: on a host whose memory bandwidth swings by 2x within a minute, a bound taken
+// before the run says little about the steps, one taken next to each step does.
 Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, const std::vector<int32_t>& prompt,
-                         int64_t new_tokens, MemoryCgroup* cgroup, const std::string& label) {
+                         int64_t new_tokens, MemoryCgroup* cgroup, const std::string& label,
+                         ReadStream* paired = nullptr, double paired_seconds = 0) {
   if (cgroup) cgroup->reset_peak();
   const uint64_t limit_hits_before = cgroup ? cgroup->limit_hits() : 0;
   MOESTREAM_ASSIGN_OR_RETURN(auto engine, Engine::open(path, options));
@@ -74,18 +83,24 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   OpTimes ops_at_second;  // the engine's counters when the second token arrives: decode steps only
   ProgressBar bar(label + " decode", static_cast<uint64_t>(new_tokens), "tokens");
   int64_t seen = 0;
+  std::vector<double> step_s, read_gbs;  // paired: steps 2.., and a read before the first of them
+  auto last_exit = std::chrono::steady_clock::now();
   GenerationRequest r;
   r.prompt = prompt;
   r.max_tokens = new_tokens;
   r.ignore_eos = true;
   r.on_token = [&](const TokenEvent&) {
+    const auto enter = std::chrono::steady_clock::now();
     if (seen == 0) {
       io_at_first = storage_read_bytes();
       cache_at_first = total_of(e.cache_stats());
     }
     if (seen == 1) ops_at_second = e.stats().ops;  // the prefill step is in, this step is not yet
+    if (seen >= 1) step_s.push_back(std::chrono::duration<double>(enter - last_exit).count());
     ++seen;
     bar.update(static_cast<uint64_t>(seen));
+    if (paired != nullptr && seen < new_tokens) read_gbs.push_back(paired->measure(paired_seconds));
+    last_exit = std::chrono::steady_clock::now();
   };
   const GenerationResult res = e.generate(std::move(r));
   bar.finish(std::to_string(seen) + " tokens");
@@ -100,6 +115,17 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   run.accepted = stats.drafts_accepted;
   run.tokens = res.timings.decoded - 1;
   run.seconds = res.timings.decode_s;
+  if (paired != nullptr && !step_s.empty() && read_gbs.size() >= step_s.size()) {
+    // Step k ran between read k and read k + 1 (the last step has only the one before it).
+    double sum = 0;
+    for (size_t k = 0; k < step_s.size(); ++k) {
+      sum += step_s[k];
+      run.read_gbs_around.push_back(k + 1 < read_gbs.size() ? 0.5 * (read_gbs[k] + read_gbs[k + 1]) : read_gbs[k]);
+    }
+    run.step_s = step_s;
+    run.seconds = sum;  // without the streams between the steps
+    run.tokens = static_cast<int64_t>(step_s.size());
+  }
   run.prefill_s = res.timings.prefill_s;
   run.device_bytes = storage_read_bytes() - io_at_first;
   run.hits = cache_end.hits - cache_at_first.hits;
@@ -121,7 +147,7 @@ int run_bench_e2e(int argc, char** argv) {
                  "the same run; optionally under a kernel-enforced cgroup limit and against a plain-mmap baseline.");
   std::string model_path, baseline = "none", kv = "f32", speculative = "off";
   int64_t prompt_tokens = 8, new_tokens = 32, seed = 1, triad_mb = 256;
-  double fio_seconds = 5, triad_seconds = 0.5;
+  double fio_seconds = 5, triad_seconds = 0.5, paired_seconds = 0;
   bool use_cgroup = false, drop_caches = false;
   args.positional("MODEL.mst", &model_path, "the model container");
   args.option("--prompt-tokens", &prompt_tokens, "N", "random prompt tokens before the decode (default 8)", 1, 1 << 20);
@@ -135,6 +161,11 @@ int run_bench_e2e(int argc, char** argv) {
   args.option("--fio-seconds", &fio_seconds, "S", "duration of the fio run (default 5; 0 skips it)", 0, 600);
   args.option("--triad-mb", &triad_mb, "MiB", "size of each triad array (default 256)", 8, 1 << 16);
   args.option("--triad-seconds", &triad_seconds, "S", "duration of each of 3 triad runs (default 0.5)", 0.01, 60);
+  args.option("--paired-read", &paired_seconds, "S",
+              "between decode steps, measure a read-only stream for S seconds and compare each step with the "
+              "bandwidth next to it (not counted in the step times; for runs whose memory bound is the larger, e.g. "
+              "every expert cached; default 0: off)",
+              0, 10);
   args.flag("--cgroup", &use_cgroup,
             "run inside a new memory cgroup limited to --ram-budget (v2 or v1; needs root), so the kernel enforces it");
   args.flag("--drop-caches", &drop_caches,
@@ -211,6 +242,10 @@ int run_bench_e2e(int argc, char** argv) {
     std::printf("read: %.1f GB/s (best of 3; median %.1f, least %.1f)\n", s.max, s.median, s.min);
   }
 
+  // The paired stream's array, touched before the limit applies, like the triad's.
+  std::unique_ptr<ReadStream> paired;
+  if (paired_seconds > 0) paired = std::make_unique<ReadStream>(triad_mb * 3);
+
   // The bounds are the machine's, measured before the limit applies (the triad's arrays would
   // count against it); the runs are inside it.
   std::unique_ptr<MemoryCgroup> cgroup;
@@ -232,7 +267,7 @@ int run_bench_e2e(int argc, char** argv) {
   auto options = single_sequence_options(streaming, kernel_flags, *precision, prompt_tokens, new_tokens, false);
   if (!options.ok()) return usage_error("bench e2e", options.status());
   for (int64_t t = 0; t < prompt_tokens; ++t) prompt.push_back(static_cast<int32_t>(rng() % vocab));
-  auto streamed = decode(model_path, *options, prompt, new_tokens, cgroup.get(), "streaming");
+  auto streamed = decode(model_path, *options, prompt, new_tokens, cgroup.get(), "streaming", paired.get(), paired_seconds);
   if (!streamed.ok()) return report_error(streamed.status());
   runs.push_back(*streamed);
   if (speculative == "mtp") {
@@ -298,6 +333,23 @@ int run_bench_e2e(int argc, char** argv) {
                   r.label.c_str(), read_gbs, 1e3 * read_bound, larger > 0 ? r.per_token_s() / larger : 0);
     }
   }
+  // Each step against the read bandwidth measured next to it.
+  for (const DecodeRun& r : runs) {
+    if (r.step_s.empty()) continue;
+    std::vector<double> of_bound, reads;
+    for (size_t k = 0; k < r.step_s.size(); ++k) {
+      reads.push_back(r.read_gbs_around[k]);
+      if (r.step_s[k] > 0 && r.read_gbs_around[k] > 0) {
+        of_bound.push_back(memory_bytes / (r.read_gbs_around[k] * 1e9) / r.step_s[k]);
+      }
+    }
+    if (of_bound.empty()) continue;
+    const Stats f = stats_of(of_bound), rd = stats_of(reads);
+    std::printf("%s, paired with a %.2f s read stream between steps (%zu steps): each step at %.2f of the memory bound "
+                "next to it (median; least %.2f, most %.2f); the read stream ran at %.1f GB/s (median; %.1f..%.1f)\n",
+                r.label.c_str(), paired_seconds, of_bound.size(), f.median, f.min, f.max, rd.median, rd.min, rd.max);
+  }
+
   // Where a decode step goes, and how fast each kind of operation read its weights.
   const auto op_row = [&](const char* name, uint64_t ns, uint64_t steps, uint64_t total_ns, double bytes) {
     const double ms = steps ? static_cast<double>(ns) / static_cast<double>(steps) * 1e-6 : 0;
