@@ -39,6 +39,11 @@ Result<std::unique_ptr<ExpertLoader>> ExpertLoader::create(const std::string& pa
     return invalid_argument("request size must be a positive multiple of 4096, got " +
                             std::to_string(options.request_size));
   }
+  if (options.prefetch_request_size == 0 || options.prefetch_request_size % kPageSize != 0) {
+    return invalid_argument("prefetch request size must be a positive multiple of 4096, got " +
+                            std::to_string(options.prefetch_request_size));
+  }
+  if (options.prefetch_in_flight == 0) return invalid_argument("prefetch requests in flight must be at least 1");
   if (options.queue_depth == 0 || options.queue_depth > 4096) {
     return invalid_argument("queue depth must be 1..4096, got " + std::to_string(options.queue_depth));
   }
@@ -103,7 +108,10 @@ void ExpertLoader::promote(uint64_t id) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = std::find_if(background_.begin(), background_.end(), [&](const LoadJob& j) { return j.id == id; });
-    if (it == background_.end()) return;  // started already, or done
+    if (it == background_.end()) {
+      promote_started_.push_back(id);  // started already (or done: then the I/O thread finds nothing)
+      return;
+    }
     LoadJob job = std::move(*it);
     background_.erase(it);
     job.urgent = true;
@@ -141,8 +149,10 @@ bool ExpertLoader::start_job(LoadJob job) {
     active->read_target = staging_[active->staging].data();
   }
   std::deque<Chunk> chunks;
-  for (uint64_t done = 0; done < b.padded_size; done += options_.request_size) {
-    const auto length = static_cast<uint32_t>(std::min<uint64_t>(options_.request_size, b.padded_size - done));
+  const uint64_t request = job.urgent ? options_.request_size
+                                      : std::min(options_.request_size, options_.prefetch_request_size);
+  for (uint64_t done = 0; done < b.padded_size; done += request) {
+    const auto length = static_cast<uint32_t>(std::min<uint64_t>(request, b.padded_size - done));
     chunks.push_back({active.get(), b.offset + done, active->read_target + done, length, 0});
   }
   active->chunks_pending = chunks.size();
@@ -157,12 +167,30 @@ bool ExpertLoader::start_job(LoadJob job) {
   return true;
 }
 
+void ExpertLoader::promote_started(const std::vector<uint64_t>& ids) {
+  for (const uint64_t id : ids) {
+    for (const auto& active : active_) {
+      if (active->job.id != id || active->job.urgent) continue;
+      active->job.urgent = true;
+      ++urgent_reading_;
+      // Its requests not yet issued move ahead of every prefetch's, in their order.
+      std::stable_partition(chunks_.begin(), chunks_.end(), [](const Chunk& c) { return c.job->job.urgent; });
+    }
+  }
+}
+
 void ExpertLoader::issue_chunks() {
   std::vector<ReadRequest> requests;
+  unsigned prefetch_in_flight = 0;
+  for (const Chunk& c : in_flight_) prefetch_in_flight += c.job->job.urgent ? 0 : 1;
   while (!chunks_.empty() && backend_->in_flight() + requests.size() < backend_->queue_depth()) {
     // Demand chunks are at the front; a prefetch chunk waits while any demand job is reading,
-    // so that it does not take a share of the device's bandwidth from the critical path.
-    if (!chunks_.front().job->job.urgent && urgent_reading_ > 0) break;
+    // so that it does not take a share of the device's bandwidth from the critical path, and
+    // while prefetch_in_flight of them are in flight.
+    if (!chunks_.front().job->job.urgent) {
+      if (urgent_reading_ > 0 || prefetch_in_flight >= options_.prefetch_in_flight) break;
+      ++prefetch_in_flight;
+    }
     Chunk c = chunks_.front();
     chunks_.pop_front();
     const uint64_t tag = next_tag_++;
@@ -299,6 +327,7 @@ void ExpertLoader::io_loop() {
   // ask for a higher priority than the compute threads (ignored where not permitted).
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), -10);
   std::vector<ReadCompletion> completions;
+  std::vector<uint64_t> promoted;
   const auto startable = [this] {
     for (const std::deque<LoadJob>* q : {&urgent_, &background_}) {
       if (q->empty()) continue;
@@ -313,6 +342,7 @@ void ExpertLoader::io_loop() {
         cv_.wait(lock, [&] { return stopping_ || startable(); });
         if (stopping_ && !startable()) break;
       }
+      promoted.swap(promote_started_);
       // Start jobs lazily, only as far as the queue needs: a demand job that arrives later
       // still goes ahead of prefetches that have not started.
       while (chunks_.size() < backend_->queue_depth()) {
@@ -331,6 +361,10 @@ void ExpertLoader::io_loop() {
         q->pop_front();
         start_job(job);
       }
+    }
+    if (!promoted.empty()) {
+      promote_started(promoted);
+      promoted.clear();
     }
     issue_chunks();
     if (in_flight_.empty()) continue;

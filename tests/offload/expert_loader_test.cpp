@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -116,6 +117,14 @@ struct OrderRecord {
   int demand_in_flight_at_prefetch = 0;  // most demand reads under way when a prefetch read started
   int first_prefetch_after = -1;         // demand reads completed when the first prefetch read started
   int demand_submitted = 0;
+  int prefetch_in_flight_max = 0;        // most prefetch reads under way at once
+  uint32_t prefetch_request_max = 0;     // largest prefetch request
+  uint32_t demand_request_max = 0;       // largest demand request
+  int demand_in_flight_max = 0;          // most demand reads under way at once
+  // Called on each prefetch request as it is submitted (from the loader's I/O thread).
+  std::function<void(uint64_t offset)> on_prefetch;
+  // Ranges counted as demand from the next request on (a promoted prefetch's blob).
+  std::vector<std::pair<uint64_t, uint64_t>> promoted;
 };
 
 // Passes reads through and records, for each request of a prefetch (background) blob, how many
@@ -132,14 +141,19 @@ class OrderRecordingBackend : public ReadBackend {
   void register_buffers(const std::vector<iovec>& buffers) override { inner_->register_buffers(buffers); }
   Status submit(std::span<const ReadRequest> requests) override {
     for (const ReadRequest& r : requests) {
-      if (demand(r.offset)) {
-        ++demand_in_flight_;
+      const bool is_demand = demand(r.offset);
+      if (is_demand) {
+        record_.demand_in_flight_max = std::max(record_.demand_in_flight_max, ++demand_in_flight_);
         ++record_.demand_submitted;
+        record_.demand_request_max = std::max(record_.demand_request_max, r.length);
       } else {
         record_.demand_in_flight_at_prefetch = std::max(record_.demand_in_flight_at_prefetch, demand_in_flight_);
         if (record_.first_prefetch_after < 0) record_.first_prefetch_after = demand_completed_;
+        record_.prefetch_in_flight_max = std::max(record_.prefetch_in_flight_max, ++prefetch_in_flight_);
+        record_.prefetch_request_max = std::max(record_.prefetch_request_max, r.length);
+        if (record_.on_prefetch) record_.on_prefetch(r.offset);
       }
-      offsets_[r.tag] = r.offset;
+      was_demand_[r.tag] = is_demand;
     }
     return inner_->submit(requests);
   }
@@ -147,23 +161,30 @@ class OrderRecordingBackend : public ReadBackend {
     const size_t before = out.size();
     auto got = inner_->wait(out, min_complete);
     for (size_t i = before; i < out.size(); ++i) {
-      if (demand(offsets_[out[i].tag])) --demand_in_flight_, ++demand_completed_;
+      if (was_demand_[out[i].tag]) {
+        --demand_in_flight_, ++demand_completed_;
+      } else {
+        --prefetch_in_flight_;
+      }
     }
     return got;
   }
 
  private:
   bool demand(uint64_t offset) const {
-    for (const auto& [b, e] : demand_) {
-      if (offset >= b && offset < e) return true;
+    using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;
+    for (const Ranges* ranges : {static_cast<const Ranges*>(&demand_), static_cast<const Ranges*>(&record_.promoted)}) {
+      for (const auto& [b, e] : *ranges) {
+        if (offset >= b && offset < e) return true;
+      }
     }
     return false;
   }
   std::unique_ptr<ReadBackend> inner_;
   std::vector<std::pair<uint64_t, uint64_t>> demand_;
   OrderRecord& record_;
-  std::map<uint64_t, uint64_t> offsets_;
-  int demand_in_flight_ = 0, demand_completed_ = 0;
+  std::map<uint64_t, bool> was_demand_;
+  int demand_in_flight_ = 0, demand_completed_ = 0, prefetch_in_flight_ = 0;
 };
 
 }  // namespace
@@ -188,6 +209,85 @@ TEST_CASE("prefetch reads wait while any demand read is under way") {
   CHECK(record.demand_submitted > 8);  // more demand requests than the queue holds
   CHECK(record.demand_in_flight_at_prefetch == 0);
   CHECK(record.first_prefetch_after == record.demand_submitted);
+  CHECK(record.prefetch_in_flight_max >= 1);
+  CHECK(record.prefetch_in_flight_max <= 2);  // ExpertLoaderOptions::prefetch_in_flight
+}
+
+TEST_CASE("prefetches go in small requests, few at a time, and a started one a demand asks for is promoted") {
+  TempDir dir;
+  const std::string path = synth_container(dir, "raw.mst");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  const int64_t n = (*reader)->config().n_routed_experts;
+  const ExpertBlobInfo first = (*reader)->expert_blob(1, 0).value();
+  REQUIRE(first.padded_size >= 4 * 4096);  // several prefetch requests per blob
+  std::vector<AlignedBuffer> buffers;
+  std::vector<iovec> iov;
+  for (int64_t e = 0; e < n; ++e) {
+    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
+    auto buf = AlignedBuffer::allocate(align_up(std::max(b.raw_size, b.padded_size), 4096));
+    REQUIRE(buf.ok());
+    iov.push_back({buf->data(), buf->size()});
+    buffers.push_back(std::move(buf).value());
+  }
+  // Every blob a prefetch; expert 0's offsets are reported as "demand" once it is promoted.
+  std::vector<std::pair<uint64_t, uint64_t>> none;
+  OrderRecord record;
+  std::mutex m;
+  std::vector<uint64_t> finished;
+  ExpertLoaderOptions options;
+  options.request_size = 1u << 20;
+  options.prefetch_request_size = 4096;
+  options.prefetch_in_flight = 1;
+  options.queue_depth = 8;
+  auto loader = ExpertLoader::create(path, options, iov,
+                                     [&](uint64_t id, const Status& s) {
+                                       CHECK_MESSAGE(s.ok(), s.to_string());
+                                       std::lock_guard<std::mutex> lock(m);
+                                       finished.push_back(id);
+                                     },
+                                     std::make_unique<OrderRecordingBackend>(plain_backend(path), none, record));
+  REQUIRE(loader.ok());
+  // Expert 0's first request is under way: a demand for it now promotes the started job.
+  int expert0_requests_before = 0;
+  bool promoted = false;
+  record.on_prefetch = [&](uint64_t offset) {
+    if (offset >= first.offset && offset < first.offset + first.padded_size) {
+      ++expert0_requests_before;
+      if (!promoted) {
+        promoted = true;
+        record.promoted.emplace_back(first.offset, first.offset + first.padded_size);
+        (*loader)->promote(0);
+      }
+    }
+  };
+  std::vector<LoadJob> jobs;
+  for (int64_t e = 0; e < n; ++e) {
+    LoadJob j;
+    j.id = static_cast<uint64_t>(e);
+    j.blob = (*reader)->expert_blob(1, e).value();
+    j.destination = buffers[e].data();
+    j.destination_buffer = static_cast<int>(e);
+    jobs.push_back(j);
+  }
+  (*loader)->submit(std::move(jobs));
+  (*loader)->drain();
+  CHECK(promoted);
+  // Expert 0 went one 4 KiB prefetch request at a time until the promotion (the one under way
+  // then, or the few before the I/O thread saw it), then as a demand read, many at a time.
+  CHECK(expert0_requests_before >= 1);
+  CHECK(expert0_requests_before < static_cast<int>(first.padded_size / 4096));
+  CHECK(record.demand_submitted + expert0_requests_before == static_cast<int>(first.padded_size / 4096));
+  CHECK(record.demand_in_flight_max > 1);  // promoted: no longer one prefetch request at a time
+  CHECK(record.prefetch_request_max == 4096);
+  CHECK(record.prefetch_in_flight_max == 1);
+  std::lock_guard<std::mutex> lock(m);
+  REQUIRE(finished.size() == static_cast<size_t>(n));
+  CHECK(finished.front() == 0);
+  for (int64_t e = 0; e < n; ++e) {
+    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
+    CHECK(std::memcmp((*reader)->file().data() + b.offset, buffers[e].data(), b.raw_size) == 0);
+  }
 }
 
 TEST_CASE("transient EIO and short reads are retried, persistent ones fail naming layer, expert and file") {
