@@ -208,6 +208,65 @@ void permute_tokens(const float* x, int64_t n, int64_t cols, float* x_perm, floa
   }
 }
 
+// W^T x for G 64-column groups starting at c0 (G = 1 or 2): for each row, its 64 G bytes are
+// decoded as in the GEMV (value * 2^-120, in the unpacks' column order) and multiplied with
+// x[r] * 2^k; sums per scale block of rows, then scaled; y gets the columns in their order.
+template <int G>
+void transposed_chunk(const WeightRef& w, const BlockGeometry& g, int64_t row_begin, int64_t row_end, const float* x,
+                      float pre, float unscale, int64_t c0, float* y) {
+  const __m512i bf16_mask = _mm512_set1_epi16(static_cast<int16_t>(0x87f0));
+  const __m512i zero = _mm512_setzero_si512();
+  const int64_t cols = w.cols;
+  // Prefetch whole rows on the first pass when the rows fit in L2 many times over.
+  const bool whole_rows_ahead = c0 == 0 && cols > 64 * G && (row_end - row_begin) * cols <= (256 << 10);
+  __m512 acc[4 * G];
+  for (int i = 0; i < 4 * G; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t r0 = row_begin; r0 < row_end;) {
+    const int64_t r1 = g.scaled ? min_i64(row_end, (r0 / g.block_rows + 1) * g.block_rows) : row_end;
+    __m512 part[4 * G];
+    for (int i = 0; i < 4 * G; ++i) part[i] = _mm512_setzero_ps();
+    for (int64_t r = r0; r < r1; ++r) {
+      const __m512 xr = _mm512_set1_ps(x[r - row_begin] * pre);
+      const uint8_t* p = static_cast<const uint8_t*>(w.data) + r * cols + c0;
+      // The first pass over the rows brings whole rows into L2 a few rows ahead: the later
+      // passes read the other columns of the same rows, which then come from there.
+      if (whole_rows_ahead) {
+        const uint8_t* ahead = static_cast<const uint8_t*>(w.data) + (r + 8) * cols;
+        for (int64_t b = 0; b < cols; b += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + b), _MM_HINT_T1);
+      }
+      for (int q = 0; q < G; ++q) {
+        const __m512i words = _mm512_loadu_si512(p + 64 * q);
+        const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(words, 4), bf16_mask);
+        const __m512i even = _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(words, 8), 4), bf16_mask);
+        part[4 * q + 0] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, even)), xr, part[4 * q + 0]);
+        part[4 * q + 1] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, even)), xr, part[4 * q + 1]);
+        part[4 * q + 2] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, odd)), xr, part[4 * q + 2]);
+        part[4 * q + 3] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, odd)), xr, part[4 * q + 3]);
+      }
+    }
+    const int64_t scale_row = row_scale_index(g, r0);
+    for (int q = 0; q < G; ++q) {
+      const __m512 scale = _mm512_set1_ps(block_scale_or_one(w, scale_row, (c0 + 64 * q) / g.block_cols));
+      for (int v = 0; v < 4; ++v) {
+        acc[4 * q + v] = _mm512_fmadd_ps(_mm512_mul_ps(part[4 * q + v], _mm512_set1_ps(unscale)), scale, acc[4 * q + v]);
+      }
+    }
+    r0 = r1;
+  }
+  // Vector v = 2 half + hi, element 4 L + q holds column 16 L + 8 hi + 2 q + half.
+  alignas(64) float out[64];
+  for (int q = 0; q < G; ++q) {
+    for (int v = 0; v < 4; ++v) _mm512_store_ps(out + 16 * v, acc[4 * q + v]);
+    float* yq = y + c0 + 64 * q;
+    for (int v = 0; v < 4; ++v) {
+      const int half = v >> 1, hi = v & 1;
+      for (int lane = 0; lane < 4; ++lane) {
+        for (int e = 0; e < 4; ++e) yq[16 * lane + 8 * hi + 2 * e + half] = out[16 * v + 4 * lane + e];
+      }
+    }
+  }
+}
+
 // Tokens in groups of 4 (then 3, 2 or 1) against each tile of rows, so the tile is read from
 // memory once for all of them: 4 row streams for one token, 2 for several (register budget).
 void fp8_tiles(const WeightRef& w, const BlockGeometry& g, int64_t row_begin, int64_t row_end, const Tokens& tok,
@@ -366,6 +425,21 @@ void bf16_gemv_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_en
   for_each_stream_tile<4>(row_begin, row_end, [&]<int R>(const int64_t* rows) {
     bf16_rows_tile<R>(w, rows, x, y, row_begin);
   });
+}
+
+bool fp8_matvec_transposed_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end, const float* x,
+                                       float* y) {
+  const BlockGeometry g = block_geometry(w);
+  if (w.type != WeightType::kF8E4M3 || w.cols % 64 != 0 || (g.scaled && g.block_cols % 64 != 0) ||
+      row_end <= row_begin) {
+    return false;
+  }
+  const int k = token_shift(x, row_end - row_begin);
+  const float pre = __builtin_ldexpf(1.0f, k), unscale = __builtin_ldexpf(1.0f, 120 - k);
+  int64_t c0 = 0;
+  for (; c0 + 128 <= w.cols; c0 += 128) transposed_chunk<2>(w, g, row_begin, row_end, x, pre, unscale, c0, y);
+  if (c0 < w.cols) transposed_chunk<1>(w, g, row_begin, row_end, x, pre, unscale, c0, y);
+  return true;
 }
 
 }  // namespace moestream::kernels

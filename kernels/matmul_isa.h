@@ -43,5 +43,9 @@ void matvec_transposed_rows_avx2(const WeightRef& w, int64_t row_begin, int64_t 
                                  const float* x, float* y);
 void matvec_transposed_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end,
                                    const float* x, float* y);
+// Its FP8 path (fp8_gemv_avx512.cpp): rows decoded as in the GEMV, the sums in registers per
+// 128 columns; false (nothing written) unless cols and block columns are multiples of 64.
+bool fp8_matvec_transposed_rows_avx512(const WeightRef& w, int64_t row_begin, int64_t row_end, const float* x,
+                                       float* y);
 
 }  // namespace moestream::kernels

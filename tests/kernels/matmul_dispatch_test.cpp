@@ -189,6 +189,10 @@ TEST_CASE("fast kernels: FP8 with f32 block scales, partial edge blocks") {
   check_against_reference(make_weight(WeightType::kF8E4M3, BlockScaleType::kF32, 37, 29, 8, 16, 3).ref, "fp8 f32 37x29 b8x16");
   check_against_reference(make_weight(WeightType::kF8E4M3, BlockScaleType::kF32, 21, 1100, 5, 7, 4).ref, "fp8 f32 21x1100 b5x7");
   check_against_reference(make_weight(WeightType::kF8E4M3, BlockScaleType::kF32, 9, 2200, 128, 128, 5).ref, "fp8 f32 9x2200");
+  // Columns and blocks multiples of 64: the AVX-512 W^T x decodes in registers (a row range
+  // across row blocks, a last group of 64 columns).
+  check_against_reference(make_weight(WeightType::kF8E4M3, BlockScaleType::kF32, 300, 576, 128, 128, 17).ref, "fp8 f32 300x576");
+  check_against_reference(make_weight(WeightType::kF8E4M3, BlockScaleType::kF32, 200, 512, 64, 64, 18).ref, "fp8 f32 200x512 b64x64");
 }
 
 TEST_CASE("fast kernels: FP8 with UE8M0 scales and without scales") {
