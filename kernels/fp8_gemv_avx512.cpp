@@ -12,6 +12,25 @@
 namespace moestream::kernels {
 namespace {
 
+// 64 E4M3 bytes -> four vectors of floats equal to value * 2^-120, exactly, subnormals
+// included. Read as 32 little-endian words, the odd byte of each is in the high half and the
+// even one is shifted there; an arithmetic shift by 4 and the mask 0x87f0 leave the BF16 bits
+// (E4M3's sign, exponent field and mantissa land where BF16 keeps them), and zero words
+// interleaved below them make f32. No f16 conversion: vcvtph2ps held the old loop to 16-19
+// GB/s per core with the weights in L2, this decode does 24 (docs/kernels.md, run 7). The
+// columns come out in the unpacks' order: out[2 half + hi], element 4 L + q, holds column
+// 16 L + 8 hi + 2 q + half.
+inline void decode_e4m3x64(__m512i words, __m512 (&out)[4]) {
+  const __m512i bf16_mask = _mm512_set1_epi16(static_cast<int16_t>(0x87f0));
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(words, 4), bf16_mask);
+  const __m512i even = _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(words, 8), 4), bf16_mask);
+  out[0] = _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, even));
+  out[1] = _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, even));
+  out[2] = _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, odd));
+  out[3] = _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, odd));
+}
+
 // The token side of a tile: T activation vectors (x, row-major with stride `cols`), and for
 // the 64-byte loop x_perm (if not null): token t's x times 2^k[t] with each full 64-column group
 // g0 stored in the order the decoded words come out (permute_tokens); token t of row r goes to
@@ -84,13 +103,12 @@ void fp8_rest_columns(const uint8_t* const (&row_ptr)[R], const Tokens& tok, int
 // once and multiplied with every token, so a few tokens cost little more than one. While a
 // row is read, its stream is prefetched into L2 kStreamPrefetchL2Bytes ahead: with the hardware
 // prefetchers alone the row streams waited on DRAM (docs/kernels.md, runs 5 and 6), and with
-// this decode's speed 1 KiB into L1 was too close (run 7). Per (row, token) the operations do not depend on R, T or the
-// tile, so results do not depend on how rows are split between threads.
+// this decode's speed 1 KiB into L1 was too close (run 7). Per (row, token) the operations do
+// not depend on R, T or the tile, so results do not depend on how rows are split between
+// threads.
 template <int R, int T>
 void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, const int64_t* rows, const Tokens& tok) {
   const int64_t cols = w.cols;
-  const __m512i bf16_mask = _mm512_set1_epi16(static_cast<int16_t>(0x87f0));
-  const __m512i zero = _mm512_setzero_si512();
   const uint8_t* row_ptr[R];
   int64_t scale_index[R];
   for (int i = 0; i < R; ++i) {
@@ -108,28 +126,19 @@ void fp8_rows_tile(const WeightRef& w, const BlockGeometry& g, const int64_t* ro
       for (int t = 0; t < T; ++t) part[i][t] = part_hi[i][t] = _mm512_setzero_ps();
     }
     int64_t j = j0;
-    // 64 bytes at a time as 32 little-endian words: the odd byte of each word is in the high
-    // half, the even byte is shifted there; an arithmetic shift by 4 and a mask then leave
-    // the BF16 bits of value * 2^-120 (E4M3's exponent field as BF16's, subnormals included),
-    // and interleaving zero words below them gives f32. No f16 conversion: vcvtph2ps held the
-    // old loop to 19 GB/s per core with the weights in L2, this one does 30 (docs/kernels.md,
-    // run 7). x is pre-scaled by 2^k so the products stay normal floats.
+    // 64 bytes at a time (decode_e4m3x64); x is pre-scaled by 2^k so the products stay normal.
     for (; j + 64 <= j1 && (j & 63) == 0 && tok.x_perm != nullptr; j += 64) {
       for (int i = 0; i < R; ++i) {
         const __m512i words = _mm512_loadu_si512(row_ptr[i] + j);
         _mm_prefetch(reinterpret_cast<const char*>(row_ptr[i] + j + kStreamPrefetchL2Bytes), _MM_HINT_T2);
-        const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(words, 4), bf16_mask);
-        const __m512i even = _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(words, 8), 4), bf16_mask);
-        const __m512 even_lo = _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, even));
-        const __m512 even_hi = _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, even));
-        const __m512 odd_lo = _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, odd));
-        const __m512 odd_hi = _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, odd));
+        __m512 v[4];
+        decode_e4m3x64(words, v);
         for (int t = 0; t < T; ++t) {
           const float* xg = tok.x_perm + t * cols + j;
-          part[i][t] = _mm512_fmadd_ps(even_lo, _mm512_loadu_ps(xg), part[i][t]);
-          part_hi[i][t] = _mm512_fmadd_ps(even_hi, _mm512_loadu_ps(xg + 16), part_hi[i][t]);
-          part[i][t] = _mm512_fmadd_ps(odd_lo, _mm512_loadu_ps(xg + 32), part[i][t]);
-          part_hi[i][t] = _mm512_fmadd_ps(odd_hi, _mm512_loadu_ps(xg + 48), part_hi[i][t]);
+          part[i][t] = _mm512_fmadd_ps(v[0], _mm512_loadu_ps(xg), part[i][t]);
+          part_hi[i][t] = _mm512_fmadd_ps(v[1], _mm512_loadu_ps(xg + 16), part_hi[i][t]);
+          part[i][t] = _mm512_fmadd_ps(v[2], _mm512_loadu_ps(xg + 32), part[i][t]);
+          part_hi[i][t] = _mm512_fmadd_ps(v[3], _mm512_loadu_ps(xg + 48), part_hi[i][t]);
         }
       }
     }
@@ -214,8 +223,6 @@ void permute_tokens(const float* x, int64_t n, int64_t cols, float* x_perm, floa
 template <int G>
 void transposed_chunk(const WeightRef& w, const BlockGeometry& g, int64_t row_begin, int64_t row_end, const float* x,
                       float pre, float unscale, int64_t c0, float* y) {
-  const __m512i bf16_mask = _mm512_set1_epi16(static_cast<int16_t>(0x87f0));
-  const __m512i zero = _mm512_setzero_si512();
   const int64_t cols = w.cols;
   // Prefetch whole rows on the first pass when the rows fit in L2 many times over.
   const bool whole_rows_ahead = c0 == 0 && cols > 64 * G && (row_end - row_begin) * cols <= (256 << 10);
@@ -235,13 +242,9 @@ void transposed_chunk(const WeightRef& w, const BlockGeometry& g, int64_t row_be
         for (int64_t b = 0; b < cols; b += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + b), _MM_HINT_T1);
       }
       for (int q = 0; q < G; ++q) {
-        const __m512i words = _mm512_loadu_si512(p + 64 * q);
-        const __m512i odd = _mm512_and_si512(_mm512_srai_epi16(words, 4), bf16_mask);
-        const __m512i even = _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(words, 8), 4), bf16_mask);
-        part[4 * q + 0] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, even)), xr, part[4 * q + 0]);
-        part[4 * q + 1] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, even)), xr, part[4 * q + 1]);
-        part[4 * q + 2] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, odd)), xr, part[4 * q + 2]);
-        part[4 * q + 3] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, odd)), xr, part[4 * q + 3]);
+        __m512 v[4];
+        decode_e4m3x64(_mm512_loadu_si512(p + 64 * q), v);
+        for (int k = 0; k < 4; ++k) part[4 * q + k] = _mm512_fmadd_ps(v[k], xr, part[4 * q + k]);
       }
     }
     const int64_t scale_row = row_scale_index(g, r0);
@@ -253,7 +256,7 @@ void transposed_chunk(const WeightRef& w, const BlockGeometry& g, int64_t row_be
     }
     r0 = r1;
   }
-  // Vector v = 2 half + hi, element 4 L + q holds column 16 L + 8 hi + 2 q + half.
+  // Back to column order (decode_e4m3x64's layout).
   alignas(64) float out[64];
   for (int q = 0; q < G; ++q) {
     for (int v = 0; v < 4; ++v) _mm512_store_ps(out + 16 * v, acc[4 * q + v]);
