@@ -1,5 +1,7 @@
 #include "format/container_reader.h"
 
+#include <cstdint>
+#include <type_traits>
 #include <unordered_map>
 
 #include "format/checksum.h"
@@ -50,6 +52,15 @@ struct ContainerReader::Impl {
   TensorView part_view(const fb::ExpertPart& p, const uint8_t* base, std::string_view name) const;
 };
 
+// Whether a vector's elements sit at their type's alignment. FlatBuffers' verifier checks the
+// length before a vector but not its 8-byte elements: a corrupt header can leave them
+// misaligned, and reading them would be undefined behaviour (the fuzzer found one). Buffers
+// the builder writes are always aligned (the header starts 8-byte aligned in the mapping).
+template <typename T>
+bool elements_aligned(const flatbuffers::Vector<T>& v) {
+  return reinterpret_cast<uintptr_t>(v.Data()) % alignof(std::remove_pointer_t<T>) == 0;
+}
+
 ContainerReader::ContainerReader() : impl_(std::make_unique<Impl>()) {}
 ContainerReader::~ContainerReader() = default;
 
@@ -58,6 +69,7 @@ Status ContainerReader::Impl::check_tensor(const fb::Tensor& t) const {
   if (t.name()->size() == 0) return corrupt_at("a tensor has an empty name");
   if (!valid_dtype(static_cast<uint8_t>(t.dtype()))) return corrupt_at(what + ": unknown dtype");
   if (t.shape()->size() > 4) return corrupt_at(what + ": more than 4 dimensions");
+  if (!elements_aligned(*t.shape())) return corrupt_at(what + ": misaligned shape");
   uint64_t numel = 1;
   for (int64_t d : *t.shape()) {
     if (d < 0 || static_cast<uint64_t>(d) > kMaxDim) return corrupt_at(what + ": invalid dimension");
@@ -135,6 +147,7 @@ Status ContainerReader::Impl::check_expert_layer(const fb::ExpertLayer& layer) {
   if (l < 0 || l >= config.total_layers()) return corrupt_at(what + ": layer number out of range");
   if (!config.is_moe_layer(l)) return corrupt_at(what + ": the config says this layer is dense");
   if (layers[l] != nullptr) return corrupt_at(what + " appears twice");
+  if (!elements_aligned(*layer.experts())) return corrupt_at(what + ": misaligned expert table");
   if (static_cast<int64_t>(layer.experts()->size()) != config.n_routed_experts) {
     return corrupt_at(what + ": has " + std::to_string(layer.experts()->size()) + " experts, config says " +
                       std::to_string(config.n_routed_experts));

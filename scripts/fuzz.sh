@@ -45,6 +45,12 @@ corpus="$build_dir/corpus"
 rm -rf "$corpus/seed"
 "$build_dir/tests/fuzz/fuzz_seed_corpus" "$corpus/seed"
 mkdir -p "$corpus/container" "$corpus/safetensors" "$build_dir/artifacts"
+# Inputs that once made a target fail (tests/fuzz/regressions/<seed dir>/) run first every time.
+for d in "$MOESTREAM_ROOT"/tests/fuzz/regressions/*/; do
+  [ -d "$d" ] || continue
+  mkdir -p "$corpus/seed/$(basename "$d")"
+  cp "$d"* "$corpus/seed/$(basename "$d")/"
+done
 for t in "${json_targets[@]}"; do mkdir -p "$corpus/$t"; done
 # The structured-output suite's schemas seed the schema compiler (a leading byte selects schema mode).
 python3 - "$MOESTREAM_ROOT/tests/data/structured_output/schemas.json" "$corpus/seed/json_schema_grammar" <<'PY'
