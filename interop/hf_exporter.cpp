@@ -189,9 +189,11 @@ Status Exporter::write(const std::string& dir, ExportSummary* summary) {
   std::error_code ec;
   const bool existed = fs::exists(target, ec);
   fs::remove_all(staging, ec);
+  // SIGINT / SIGTERM leave no DIR.partial: registered before it exists, so a signal right
+  // after its creation still finds it.
+  RemoveOnSignal remove_staging(staging.string());
   fs::create_directories(staging, ec);
   if (ec) return io_error("cannot create " + staging.string() + ": " + ec.message());
-  RemoveOnSignal remove_staging(staging.string());  // SIGINT / SIGTERM leave no DIR.partial
   ExportSummary staged;
   Status status = write_files(staging.string(), &staged);
   if (status.ok()) {

@@ -141,9 +141,10 @@ Result<AtomicFileWriter> AtomicFileWriter::create(const std::string& path) {
   AtomicFileWriter w;
   w.path_ = path;
   w.partial_path_ = path + ".partial";
+  // Registered before the file exists: a signal right after the open must still find it.
+  w.cleanup_ = RemoveOnSignal(w.partial_path_);
   w.fd_ = ::open(w.partial_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (w.fd_ < 0) return errno_status(errno, "cannot create " + w.partial_path_);
-  w.cleanup_ = RemoveOnSignal(w.partial_path_);
   w.buffer_.reserve(kWriteBufferSize);
   return w;
 }
