@@ -12,14 +12,19 @@
 namespace moestream::kernels {
 namespace {
 
+// The column (of a 64-column group) that element e (0..15) of decode_e4m3x64's vector v (0..3)
+// holds: v = 2 half + hi (even/odd bytes, low/high four words of each 128-bit lane), e = 4 L + q
+// (lane L, word q) -> column 16 L + 8 hi + 2 q + half.
+constexpr int decoded_column(int v, int e) { return 16 * (e >> 2) + 8 * (v & 1) + 2 * (e & 3) + (v >> 1); }
+
 // 64 E4M3 bytes -> four vectors of floats equal to value * 2^-120, exactly, subnormals
 // included. Read as 32 little-endian words, the odd byte of each is in the high half and the
 // even one is shifted there; an arithmetic shift by 4 and the mask 0x87f0 leave the BF16 bits
 // (E4M3's sign, exponent field and mantissa land where BF16 keeps them), and zero words
 // interleaved below them make f32. No f16 conversion: vcvtph2ps held the old loop to 16-19
 // GB/s per core with the weights in L2, this decode does 24 (docs/kernels.md, run 7). The
-// columns come out in the unpacks' order: out[2 half + hi], element 4 L + q, holds column
-// 16 L + 8 hi + 2 q + half.
+// columns come out in the unpacks' order: element e of out[v] holds column
+// decoded_column(v, e).
 inline void decode_e4m3x64(__m512i words, __m512 (&out)[4]) {
   const __m512i bf16_mask = _mm512_set1_epi16(static_cast<int16_t>(0x87f0));
   const __m512i zero = _mm512_setzero_si512();
@@ -180,22 +185,16 @@ int token_shift(const float* x, int64_t cols) {
   return e > 110 + 7 ? -7 : (110 - e > 112 ? 112 : 110 - e);
 }
 
-// Writes x (n rows of `cols`) times 2^k[t], each full 64-column group in the order of the
-// decoded words: four vectors [even, low] [even, high] [odd, low] [odd, high], where vector
-// (half, hi) holds, for lanes L = 0..3, columns 16 L + 8 hi + 2 q + half, q = 0..3
-// (unpacklo/unpackhi_epi16 take the low/high four words of each 128-bit lane); and the
-// per-token factors.
+// Writes x (n rows of `cols`) times 2^k[t], each full 64-column group as decode_e4m3x64's four
+// vectors hold their columns (decoded_column), and the per-token factors.
 void permute_tokens(const float* x, int64_t n, int64_t cols, float* x_perm, float* unscale, float* rest_scale) {
-  // index k picks, for output vector k = 2 half + hi, elements 8 hi + 2 q + half of the first
-  // source into positions q and of the second into positions 4 + q
+  // Vector v's elements 0..7 come from columns 0..31 (a0, a1), 8..15 from 32..63 (a2, a3, the
+  // same indices less 32): two permutes over pairs of sources, then their low halves joined.
   __m512i pick[4];
-  for (int k = 0; k < 4; ++k) {
+  for (int v = 0; v < 4; ++v) {
     alignas(64) int32_t idx[16] = {};
-    for (int q = 0; q < 4; ++q) {
-      idx[q] = 8 * (k & 1) + 2 * q + (k >> 1);
-      idx[4 + q] = 16 + idx[q];
-    }
-    pick[k] = _mm512_load_si512(idx);
+    for (int e = 0; e < 8; ++e) idx[e] = decoded_column(v, e);
+    pick[v] = _mm512_load_si512(idx);
   }
   for (int64_t t = 0; t < n; ++t) {
     const float* xs = x + t * cols;
@@ -256,16 +255,13 @@ void transposed_chunk(const WeightRef& w, const BlockGeometry& g, int64_t row_be
     }
     r0 = r1;
   }
-  // Back to column order (decode_e4m3x64's layout).
-  alignas(64) float out[64];
+  // Back to column order.
+  alignas(64) float out[16];
   for (int q = 0; q < G; ++q) {
-    for (int v = 0; v < 4; ++v) _mm512_store_ps(out + 16 * v, acc[4 * q + v]);
     float* yq = y + c0 + 64 * q;
     for (int v = 0; v < 4; ++v) {
-      const int half = v >> 1, hi = v & 1;
-      for (int lane = 0; lane < 4; ++lane) {
-        for (int e = 0; e < 4; ++e) yq[16 * lane + 8 * hi + 2 * e + half] = out[16 * v + 4 * lane + e];
-      }
+      _mm512_store_ps(out, acc[4 * q + v]);
+      for (int e = 0; e < 16; ++e) yq[decoded_column(v, e)] = out[e];
     }
   }
 }

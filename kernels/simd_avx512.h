@@ -47,17 +47,18 @@ inline BlockGeometry block_geometry(const WeightRef& w) {
   return g;
 }
 
-inline float row_block_scale(const WeightRef& w, const BlockGeometry& g, int64_t row, int64_t block_col) {
-  return g.scaled ? block_scale_at(w, (row / g.block_rows) * g.scale_cols + block_col) : 1.0f;
-}
-
-// The same in two steps for loops over a row's blocks: the row's first scale entry once (a
-// division), then one entry per block. -1 for an unscaled weight.
+// The scale of (row, block column), 1 for an unscaled weight, in two steps for loops over a
+// row's blocks: the row's first scale entry once (a division; -1 when unscaled), then one entry
+// per block.
 inline int64_t row_scale_index(const BlockGeometry& g, int64_t row) {
   return g.scaled ? (row / g.block_rows) * g.scale_cols : -1;
 }
 inline float block_scale_or_one(const WeightRef& w, int64_t row_index, int64_t block_col) {
   return row_index < 0 ? 1.0f : block_scale_at(w, row_index + block_col);
+}
+// Both steps at once.
+inline float row_block_scale(const WeightRef& w, const BlockGeometry& g, int64_t row, int64_t block_col) {
+  return block_scale_or_one(w, row_scale_index(g, row), block_col);
 }
 
 // 16 E4M3 bytes -> 16 floats equal to value * 2^-8, exactly: E4M3 is a subset of f16 once

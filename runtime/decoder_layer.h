@@ -14,9 +14,9 @@
 #include "runtime/dense_ffn.h"
 #include "runtime/expert_provider.h"
 #include "runtime/kv_cache.h"
-#include "runtime/op_times.h"
 #include "runtime/mla_attention.h"
 #include "runtime/moe_layer.h"
+#include "runtime/op_times.h"
 #include "runtime/rope.h"
 #include "runtime/weight_source.h"
 

@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "kernels/dequantize.h"
-#include "platform/clock.h"
 #include "kernels/kernel_threads.h"
 #include "kernels/latent_attention.h"
 #include "kernels/matmul.h"
+#include "platform/clock.h"
 #include "runtime/linear.h"
 #include "runtime/model_config_check.h"
 #include "runtime/rms_norm.h"

@@ -18,6 +18,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arg_parser.h"
@@ -122,9 +123,9 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
       sum += step_s[k];
       run.read_gbs_around.push_back(k + 1 < read_gbs.size() ? 0.5 * (read_gbs[k] + read_gbs[k + 1]) : read_gbs[k]);
     }
-    run.step_s = step_s;
+    run.step_s = std::move(step_s);
     run.seconds = sum;  // without the streams between the steps
-    run.tokens = static_cast<int64_t>(step_s.size());
+    run.tokens = static_cast<int64_t>(run.step_s.size());
   }
   run.prefill_s = res.timings.prefill_s;
   run.device_bytes = storage_read_bytes() - io_at_first;
@@ -336,15 +337,14 @@ int run_bench_e2e(int argc, char** argv) {
   // Each step against the read bandwidth measured next to it.
   for (const DecodeRun& r : runs) {
     if (r.step_s.empty()) continue;
-    std::vector<double> of_bound, reads;
+    std::vector<double> of_bound;
     for (size_t k = 0; k < r.step_s.size(); ++k) {
-      reads.push_back(r.read_gbs_around[k]);
       if (r.step_s[k] > 0 && r.read_gbs_around[k] > 0) {
         of_bound.push_back(memory_bytes / (r.read_gbs_around[k] * 1e9) / r.step_s[k]);
       }
     }
     if (of_bound.empty()) continue;
-    const Stats f = stats_of(of_bound), rd = stats_of(reads);
+    const Stats f = stats_of(of_bound), rd = stats_of(r.read_gbs_around);
     std::printf("%s, paired with a %.2f s read stream between steps (%zu steps): each step at %.2f of the memory bound "
                 "next to it (median; least %.2f, most %.2f); the read stream ran at %.1f GB/s (median; %.1f..%.1f)\n",
                 r.label.c_str(), paired_seconds, of_bound.size(), f.median, f.min, f.max, rd.median, rd.min, rd.max);

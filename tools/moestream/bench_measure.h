@@ -3,9 +3,8 @@
 // bound the kernel and attention benchmarks report their ratios against, in the same run).
 #pragma once
 
-#include <atomic>
-
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <memory>
