@@ -350,4 +350,17 @@ TEST_CASE("bad loader options are refused") {
   options.request_size = 4096;
   options.queue_depth = 0;
   CHECK_FALSE(ExpertLoader::create(path, options, {}, [](uint64_t, const Status&) {}).ok());
+  options.queue_depth = 8;
+  options.prefetch_request_size = 6000;
+  auto bad = ExpertLoader::create(path, options, {}, [](uint64_t, const Status&) {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("prefetch request size must be a positive multiple of 4096, got 6000") !=
+        std::string::npos);
+  options.prefetch_request_size = 4096;
+  options.prefetch_in_flight = 0;
+  bad = ExpertLoader::create(path, options, {}, [](uint64_t, const Status&) {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("prefetch requests in flight must be at least 1") != std::string::npos);
+  options.prefetch_in_flight = 1;
+  CHECK(ExpertLoader::create(path, options, {}, [](uint64_t, const Status&) {}).ok());
 }
