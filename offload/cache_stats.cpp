@@ -10,6 +10,7 @@ LayerCacheStats& LayerCacheStats::operator+=(const LayerCacheStats& o) {
   prefetch_hits += o.prefetch_hits;
   prefetches += o.prefetches;
   wasted_prefetches += o.wasted_prefetches;
+  cancelled_prefetches += o.cancelled_prefetches;
   wasted_bytes += o.wasted_bytes;
   bytes_read += o.bytes_read;
   stall_ns += o.stall_ns;

@@ -1,6 +1,7 @@
 #include "offload/expert_cache.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "platform/clock.h"
 
@@ -108,6 +109,11 @@ Result<std::unique_ptr<ExpertCache>> ExpertCache::create(const ContainerReader& 
 }
 
 ExpertCache::~ExpertCache() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closing_ = true;  // completions during the wait below start no new prefetch
+    prefetch_waiting_.clear();
+  }
   loader_.reset();  // waits for reads into the pool to finish
 }
 
@@ -301,34 +307,98 @@ void ExpertCache::prefetch(int64_t layer, std::span<const int64_t> experts) {
         if (slots_[it->second].state == SlotState::kReady) policy_->on_access(it->second);
         continue;
       }
-      auto blob = reader_->expert_blob(layer, e);
-      if (!blob.ok()) continue;  // a bad prediction is not an error
-      const int s = take_slot_locked();
-      if (s < 0) break;
-      Slot& slot = slots_[s];
-      slot.key = {layer, e};
-      slot.state = SlotState::kLoading;
-      slot.prefetched_unused = true;
-      index_[slot.key] = s;
-      blob_bytes_[s] = blob->padded_size;
-      policy_->on_insert(s);
-      ++stats_locked(layer).prefetches;
-      if (listener_) {
-        slot.load_started_ns = now_ns();
-        emit_locked(ExpertCacheEvent::Kind::kPrefetchStart, slot.key, blob_bytes_[s]);
+      if (std::find(prefetch_waiting_.begin(), prefetch_waiting_.end(), ExpertKey{layer, e}) == prefetch_waiting_.end()) {
+        prefetch_waiting_.push_back({layer, e});
       }
-      jobs.push_back(job_for_locked(s, /*urgent=*/false));
     }
+    start_prefetches_locked(&jobs);
   }
   loader_->submit(std::move(jobs));
 }
 
+void ExpertCache::start_prefetches_locked(std::vector<LoadJob>* jobs) {
+  // A slot is taken (and its expert evicted) only when the read is next in line, so guesses
+  // that are cancelled while they wait cost nothing.
+  while (prefetch_jobs_ < kPrefetchJobsAhead && !prefetch_waiting_.empty() && !closing_) {
+    const ExpertKey key = prefetch_waiting_.front();
+    prefetch_waiting_.pop_front();
+    if (index_.count(key) != 0) continue;  // demanded (or read) since it was guessed
+    auto blob = reader_->expert_blob(key.layer, key.expert);
+    if (!blob.ok()) continue;  // a bad prediction is not an error
+    const int s = take_slot_locked();
+    if (s < 0) {
+      prefetch_waiting_.clear();  // every slot is in use: give up quietly
+      return;
+    }
+    Slot& slot = slots_[s];
+    slot.key = key;
+    slot.state = SlotState::kLoading;
+    slot.prefetched_unused = true;
+    slot.prefetch_job = true;
+    index_[slot.key] = s;
+    blob_bytes_[s] = blob->padded_size;
+    policy_->on_insert(s);
+    ++stats_locked(key.layer).prefetches;
+    ++prefetch_jobs_;
+    if (listener_) {
+      slot.load_started_ns = now_ns();
+      emit_locked(ExpertCacheEvent::Kind::kPrefetchStart, slot.key, blob_bytes_[s]);
+    }
+    jobs->push_back(job_for_locked(s, /*urgent=*/false));
+  }
+}
+
+int64_t ExpertCache::cancel_prefetches(int64_t layer, std::span<const int64_t> keep) {
+  std::vector<LoadJob> jobs;
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Guesses still waiting for their turn: all of the layer's go (those in `keep` are being
+  // demanded now, or come back with the newer guess).
+  int64_t waiting_dropped = 0;
+  for (auto it = prefetch_waiting_.begin(); it != prefetch_waiting_.end();) {
+    if (it->layer == layer) {
+      it = prefetch_waiting_.erase(it);
+      ++waiting_dropped;
+    } else {
+      ++it;
+    }
+  }
+  std::vector<int> dropped;
+  for (auto it = index_.lower_bound({layer, std::numeric_limits<int64_t>::min()});
+       it != index_.end() && it->first.layer == layer; ++it) {
+    const Slot& slot = slots_[it->second];
+    if (slot.state != SlotState::kLoading || !slot.prefetched_unused || slot.pins > 0) continue;
+    if (std::find(keep.begin(), keep.end(), it->first.expert) != keep.end()) continue;
+    if (loader_->cancel(static_cast<uint64_t>(it->second))) dropped.push_back(it->second);
+  }
+  for (int s : dropped) {
+    LayerCacheStats& st = stats_locked(layer);
+    --st.prefetches;  // counted when its job was made; it never read
+    ++st.cancelled_prefetches;
+    --prefetch_jobs_;
+    if (listener_) emit_locked(ExpertCacheEvent::Kind::kPrefetchCancelled, slots_[s].key, 0);
+    free_slot_locked(s);
+  }
+  stats_locked(layer).cancelled_prefetches += static_cast<uint64_t>(waiting_dropped);
+  if (!dropped.empty()) {
+    cv_.notify_all();  // a demand user may be waiting for a free slot
+    start_prefetches_locked(&jobs);  // other layers' guesses move up
+    loader_->submit(std::move(jobs));
+  }
+  return static_cast<int64_t>(dropped.size()) + waiting_dropped;
+}
+
 void ExpertCache::on_loaded(uint64_t slot_id, const Status& status) {
+  std::vector<LoadJob> jobs;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const int s = static_cast<int>(slot_id);
     Slot& slot = slots_[s];
     LayerCacheStats& st = stats_locked(slot.key.layer);
+    if (slot.prefetch_job) {
+      slot.prefetch_job = false;
+      --prefetch_jobs_;
+      start_prefetches_locked(&jobs);  // the next guess in line
+    }
     if (listener_) {
       ExpertCacheEvent event;
       event.kind = ExpertCacheEvent::Kind::kLoaded;
@@ -356,6 +426,7 @@ void ExpertCache::on_loaded(uint64_t slot_id, const Status& status) {
     }
   }
   cv_.notify_all();
+  if (!jobs.empty()) loader_->submit(std::move(jobs));
 }
 
 bool ExpertCache::resident(int64_t layer, int64_t expert) const {

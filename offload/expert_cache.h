@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -55,6 +56,7 @@ struct ExpertCacheEvent {
     kMiss,            // demand: not resident, a read was started
     kPrefetchStart,   // prefetch: a read was started
     kPrefetchWasted,  // a prefetched expert was evicted (or its read failed) before any demand use
+    kPrefetchCancelled,  // a queued prefetch was dropped before its read started
     kLoaded,          // a read completed (ok or failed)
   };
   Kind kind = Kind::kHit;
@@ -98,6 +100,10 @@ class ExpertCache {
   void unpin(int64_t layer, int64_t expert);
   // Loads experts that are not resident into slots nobody needs now; never waits.
   void prefetch(int64_t layer, std::span<const int64_t> experts);
+  // Drops the prefetches of `layer` whose reads have not started and whose expert is not in
+  // `keep` (the layer's real routing, or a newer guess): their slots come free and the disk
+  // time goes to reads that are needed. Returns how many were dropped.
+  int64_t cancel_prefetches(int64_t layer, std::span<const int64_t> keep);
 
   bool resident(int64_t layer, int64_t expert) const;
   int64_t slot_count() const { return static_cast<int64_t>(slots_.size()); }
@@ -122,6 +128,7 @@ class ExpertCache {
     int pins = 0;
     bool permanent = false;        // hot set
     bool prefetched_unused = false;  // loaded by prefetch, no demand use yet
+    bool prefetch_job = false;       // its read was started as a prefetch and has not called back
     uint64_t load_started_ns = 0;    // only kept while an event listener is set
     uint64_t demanded_ns = 0;        // first demand while loading (listener only)
     Status error;
@@ -134,6 +141,10 @@ class ExpertCache {
   void free_slot_locked(int slot);
   static void reset_slot(Slot& slot);
   LoadJob job_for_locked(int slot, bool urgent) const;
+  // Makes jobs for waiting guesses while fewer than kPrefetchJobsAhead prefetch reads are out.
+  void start_prefetches_locked(std::vector<LoadJob>* jobs);
+  // The loader reads at most two prefetch requests at a time: two jobs keep it busy.
+  static constexpr int kPrefetchJobsAhead = 2;
   LayerCacheStats& stats_locked(int64_t layer);
   void emit_locked(ExpertCacheEvent::Kind kind, const ExpertKey& key, uint64_t bytes) const;
 
@@ -149,6 +160,9 @@ class ExpertCache {
   std::vector<Slot> slots_;
   std::vector<int> free_;
   std::map<ExpertKey, int> index_;
+  std::deque<ExpertKey> prefetch_waiting_;  // guesses in order, no slot yet
+  int prefetch_jobs_ = 0;                   // prefetch reads submitted, not yet called back
+  bool closing_ = false;
   std::unique_ptr<CachePolicy> policy_;
   std::vector<LayerCacheStats> stats_;
   LayerCacheStats unknown_layer_stats_;  // requests for layers that do not exist

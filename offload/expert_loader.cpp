@@ -120,6 +120,19 @@ void ExpertLoader::promote(uint64_t id) {
   cv_.notify_all();
 }
 
+bool ExpertLoader::cancel(uint64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = std::find_if(background_.begin(), background_.end(), [&](const LoadJob& j) { return j.id == id; });
+    if (it == background_.end()) return false;
+    background_.erase(it);
+    --outstanding_;
+    ++counters_.cancelled;
+  }
+  cv_.notify_all();  // drain() may be waiting for it
+  return true;
+}
+
 void ExpertLoader::drain() {
   std::unique_lock<std::mutex> lock(mutex_);
   cv_.wait(lock, [this] { return outstanding_ == 0; });

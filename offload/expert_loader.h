@@ -74,6 +74,7 @@ struct LoaderCounters {
   uint64_t bytes_delivered = 0;  // raw bytes handed to callers
   uint64_t requests = 0;
   uint64_t retries = 0;
+  uint64_t cancelled = 0;  // prefetch jobs dropped before they started
 };
 
 // Owns its backend, staging buffers, worker pool and I/O thread; destination buffers are
@@ -101,6 +102,9 @@ class ExpertLoader {
   // A prefetch job that has not started becomes a demand job (the layer now needs it): it goes
   // to the back of the demand queue instead of waiting for every demand read to finish.
   void promote(uint64_t id);
+  // Drops a prefetch job that has not started, without calling back (true); a job that started
+  // or finished is left to complete (false). The caller owns what the job would have filled.
+  bool cancel(uint64_t id);
   // Blocks until every job submitted so far has called back.
   void drain();
 

@@ -60,12 +60,25 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   return m;
 }
 
-void MappedFile::advise_willneed(size_t offset, size_t length) const {
-  if (data_ == nullptr || offset >= size_) return;
+namespace {
+
+// madvise wants a page-aligned start: the range is widened down to its first page.
+void advise_range(const uint8_t* data, size_t size, size_t offset, size_t length, int advice) {
+  if (data == nullptr || offset >= size) return;
   const size_t page = 4096;
-  size_t start = offset / page * page;
-  size_t end = std::min(size_, offset + length);
-  ::madvise(const_cast<uint8_t*>(data_) + start, end - start, MADV_WILLNEED);
+  const size_t start = offset / page * page;
+  const size_t end = std::min(size, offset + length);
+  ::madvise(const_cast<uint8_t*>(data) + start, end - start, advice);
+}
+
+}  // namespace
+
+void MappedFile::advise_willneed(size_t offset, size_t length) const {
+  advise_range(data_, size_, offset, length, MADV_WILLNEED);
+}
+
+void MappedFile::advise_random(size_t offset, size_t length) const {
+  advise_range(data_, size_, offset, length, MADV_RANDOM);
 }
 
 void MappedFile::advise_random() const {

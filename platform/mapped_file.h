@@ -30,6 +30,8 @@ class MappedFile {
   // Page-cache hints for a byte range (no effect on correctness).
   void advise_willneed(size_t offset, size_t length) const;
   void advise_random() const;
+  // No read-ahead on faults in [offset, offset + length): a fault reads its own page only.
+  void advise_random(size_t offset, size_t length) const;
 
  private:
   const uint8_t* data_ = nullptr;

@@ -81,15 +81,20 @@ StepContext Model::context() const {
   return ctx;
 }
 
-void Model::set_prefetch_margin(int64_t margin) {
+void Model::set_prefetch_margin(int64_t margin, int64_t lookahead) {
   prefetch_margin_ = margin;
-  if (margin < 0) {
+  if (margin < 0 || lookahead < 1) {
     pregate_ = nullptr;
     return;
   }
-  pregate_ = [this](int64_t layer, const float* hidden, int64_t tokens) {
-    const auto next = static_cast<size_t>(layer + 1);
-    if (layer < 0 || next >= layers_.size() || layers_[next].moe() == nullptr) return;
+  // After each layer's attention, guess the next MoE layer's experts if it is at most
+  // `lookahead` layers on: dense layers in between then give the disk time to read them, and
+  // each later layer's guess replaces the earlier one's reads that have not started.
+  pregate_ = [this, lookahead](int64_t layer, const float* hidden, int64_t tokens) {
+    if (layer < 0) return;
+    auto next = static_cast<size_t>(layer + 1);
+    while (next < layers_.size() && layers_[next].moe() == nullptr) ++next;
+    if (next >= layers_.size() || static_cast<int64_t>(next) - layer > lookahead) return;
     std::vector<float> normed(static_cast<size_t>(tokens * config_.hidden_size));
     layers_[next].post_attention_norm(hidden, tokens, normed.data());
     std::vector<int64_t> predicted;

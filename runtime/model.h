@@ -69,7 +69,7 @@ class Model {
   // Pre-gating: after layer l's attention, layer l+1's router on the current hidden state
   // (normed with layer l+1's post-attention norm) names its likely experts (top-k + margin),
   // and the expert provider is told to prefetch them. margin < 0 turns it off (default).
-  void set_prefetch_margin(int64_t margin);
+  void set_prefetch_margin(int64_t margin, int64_t lookahead = 1);
   // Called with each pre-gating guess (layer, experts best first, their router affinity
   // averaged over the step's tokens) just before it goes to ExpertProvider::prefetch.
   using PregateObserver =

@@ -88,6 +88,12 @@ Status MoeLayer::forward(const float* x, int64_t tokens, const int64_t* position
   uint8_t* delivered = arena.take<uint8_t>(static_cast<size_t>(n));
   std::fill(delivered, delivered + n, 0);
   MOESTREAM_TRY(experts.begin_batch(layer_, std::span<const int64_t>(needed, static_cast<size_t>(needed_count))));
+  // The shared expert runs while the batch's missed experts are being read: it needs no read.
+  float* shared_out = nullptr;
+  if (shared_) {
+    shared_out = arena.take<float>(static_cast<size_t>(tokens * hidden_));
+    swiglu_ffn(*shared_, x, tokens, shared_out, arena);
+  }
   for (int64_t done = 0; done < needed_count; ++done) {
     auto acquired = experts.acquire_next_ready();
     if (!acquired.ok()) {
@@ -131,9 +137,7 @@ Status MoeLayer::forward(const float* x, int64_t tokens, const int64_t* position
       for (int64_t i = 0; i < hidden_; ++i) dst[i] += w * src[i];
     }
   }
-  if (shared_) {
-    float* shared_out = arena.take<float>(static_cast<size_t>(tokens * hidden_));
-    swiglu_ffn(*shared_, x, tokens, shared_out, arena);
+  if (shared_out) {
     for (int64_t i = 0; i < tokens * hidden_; ++i) out[i] += shared_out[i];
   }
   return ok_status();

@@ -103,6 +103,10 @@ void ProfileRecorder::on_event(const ExpertCacheEvent& event) {
     prefetch_started_[event.layer].insert(event.expert);
     return;
   }
+  if (event.kind == Kind::kPrefetchCancelled) {
+    prefetch_started_[event.layer].erase(event.expert);
+    return;
+  }
   if (event.layer != batch_.layer) return;
   auto user = batch_.first_user.find(event.expert);
   if (user == batch_.first_user.end()) return;

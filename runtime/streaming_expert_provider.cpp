@@ -56,6 +56,8 @@ void StreamingExpertProvider::prefetch(int64_t layer, std::span<const int64_t> e
     ++recall_.gated;  // scored when the layer runs, so the gate opens again if guesses improve
     return;
   }
+  // A newer guess for the layer (made closer to it) replaces the older one's unstarted reads.
+  cache_.cancel_prefetches(layer, experts);
   cache_.prefetch(layer, experts);
 }
 
@@ -80,6 +82,8 @@ Status StreamingExpertProvider::top_up_window() {
 
 Status StreamingExpertProvider::begin_batch(int64_t layer, std::span<const int64_t> experts) {
   end_batch();
+  // The real routing is known: guesses for this layer that have not started reading never will.
+  cache_.cancel_prefetches(layer, experts);
   batch_layer_ = layer;
   batch_pending_.assign(experts.begin(), experts.end());
   if (auto it = predicted_.find(layer); it != predicted_.end()) {

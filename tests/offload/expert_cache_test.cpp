@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -94,6 +95,128 @@ TEST_CASE("prefetched experts count as prefetch hits when used, and as waste whe
   CHECK(stats[2].hits == 1);
   CHECK(stats[2].wasted_prefetches == 1);
   CHECK(stats[2].wasted_bytes == (*reader)->expert_blob(2, 8)->padded_size);
+}
+
+namespace {
+
+// Holds every completion back until open() is called: a read stays "under way" meanwhile.
+class GatedBackend : public ReadBackend {
+ public:
+  explicit GatedBackend(std::unique_ptr<ReadBackend> inner) : inner_(std::move(inner)) {}
+  void open() { set_open(true); }
+  void close() { set_open(false); }
+  std::string describe() const override { return "gated " + inner_->describe(); }
+  unsigned queue_depth() const override { return inner_->queue_depth(); }
+  unsigned in_flight() const override { return inner_->in_flight(); }
+  bool direct_io() const override { return inner_->direct_io(); }
+  void register_buffers(const std::vector<iovec>& buffers) override { inner_->register_buffers(buffers); }
+  Status submit(std::span<const ReadRequest> requests) override {
+    std::lock_guard<std::mutex> lock(m_);
+    for (const ReadRequest& r : requests) offsets_.push_back(r.offset);
+    return inner_->submit(requests);
+  }
+  Result<unsigned> wait(std::vector<ReadCompletion>& out, unsigned min_complete) override {
+    {
+      std::unique_lock<std::mutex> lock(m_);
+      cv_.wait(lock, [&] { return open_; });
+    }
+    return inner_->wait(out, min_complete);
+  }
+  void set_open(bool open) {
+    std::lock_guard<std::mutex> lock(m_);
+    open_ = open;
+    cv_.notify_all();
+  }
+  std::vector<uint64_t> offsets() const {
+    std::lock_guard<std::mutex> lock(m_);
+    return offsets_;
+  }
+
+ private:
+  std::unique_ptr<ReadBackend> inner_;
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  std::vector<uint64_t> offsets_;
+};
+
+}  // namespace
+
+TEST_CASE("prefetches the routing does not name are cancelled before they read; named ones still load") {
+  TempDir dir;
+  const std::string path = synth_container(dir, "m.mst");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  std::string reason;
+  auto inner = open_read_backend(path, {}, &reason);
+  REQUIRE(inner.ok());
+  auto gated = std::make_unique<GatedBackend>(std::move(inner).value());
+  GatedBackend* gate = gated.get();
+  auto cache = make_cache(**reader, 6, {}, std::move(gated));
+  std::vector<ExpertCacheEvent::Kind> cancelled_events;
+  cache->set_event_listener([&](const ExpertCacheEvent& e) {
+    if (e.kind == ExpertCacheEvent::Kind::kPrefetchCancelled) cancelled_events.push_back(e.kind);
+  });
+  // A demand read under way (held at the gate) keeps the prefetches queued.
+  const std::vector<int64_t> demand = {0};
+  REQUIRE(cache->pin(1, demand).ok());
+  cache->prefetch(2, std::vector<int64_t>{7, 8, 9});
+  // Two guesses get a slot and a queued read (kPrefetchJobsAhead); 9 waits without a slot.
+  CHECK(cache->stats()[2].prefetches == 2);
+  // Layer 2's routing turns out to be {8, 3}: 7's queued read and 9's wait are dropped.
+  CHECK(cache->cancel_prefetches(2, std::vector<int64_t>{8, 3}) == 2);
+  CHECK(cache->cancel_prefetches(2, std::vector<int64_t>{8, 3}) == 0);  // nothing left to drop
+  CHECK(cancelled_events.size() == 1);  // 7's: it had a started event; 9 never had one
+  auto stats = cache->stats();
+  CHECK(stats[2].cancelled_prefetches == 2);
+  CHECK(stats[2].prefetches == 1);  // only 8 will read
+  gate->open();
+  auto ready = cache->wait_any(1, demand);
+  REQUIRE(ready.ok());
+  cache->unpin(1, 0);
+  use(*cache, **reader, 2, {8, 3});  // 8: the prefetch; 3: a miss
+  CHECK(cache->stats()[2].prefetch_hits == 1);
+  CHECK_FALSE(cache->resident(2, 7));
+  CHECK_FALSE(cache->resident(2, 9));
+  // No request ever went to 7's or 9's bytes.
+  for (int64_t e : {7, 9}) {
+    const ExpertBlobInfo b = (*reader)->expert_blob(2, e).value();
+    for (uint64_t off : gate->offsets()) CHECK_FALSE((off >= b.offset && off < b.offset + b.padded_size));
+  }
+  CHECK(cache->loader().counters().cancelled == 1);
+}
+
+TEST_CASE("a guess takes a slot (evicting) only when its read is next in line") {
+  TempDir dir;
+  const std::string path = synth_container(dir, "m.mst");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  std::string reason;
+  auto inner = open_read_backend(path, {}, &reason);
+  REQUIRE(inner.ok());
+  auto gated = std::make_unique<GatedBackend>(std::move(inner).value());
+  GatedBackend* gate = gated.get();
+  auto cache = make_cache(**reader, 6, {}, std::move(gated));
+  gate->open();
+  use(*cache, **reader, 1, {0, 1, 2, 3, 4});  // 5 of the 6 slots hold ready experts
+  auto resident_of_layer1 = [&] {
+    int n = 0;
+    for (int64_t e = 0; e < 5; ++e) n += cache->resident(1, e) ? 1 : 0;
+    return n;
+  };
+  REQUIRE(resident_of_layer1() == 5);
+  gate->close();  // no read completes until the checks below are done
+  cache->prefetch(2, std::vector<int64_t>{7, 8, 9, 10, 11, 12});
+  // Two reads go out (the free slot and one eviction); four guesses wait without a slot.
+  CHECK(cache->stats()[2].prefetches == 2);
+  CHECK(resident_of_layer1() == 4);
+  gate->open();
+  // As each read lands the next guess takes a slot, until all six are in.
+  for (int64_t e : {7, 8, 9, 10, 11, 12}) {
+    while (!cache->resident(2, e)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(cache->stats()[2].prefetches == 6);
+  CHECK(resident_of_layer1() == 0);
 }
 
 TEST_CASE("the hot set is loaded at start and never evicted") {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "offload/fault_injecting_read_backend.h"
 #include "support/synth_container.h"
@@ -287,6 +288,85 @@ TEST_CASE("prefetches go in small requests, few at a time, and a started one a d
   for (int64_t e = 0; e < n; ++e) {
     const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
     CHECK(std::memcmp((*reader)->file().data() + b.offset, buffers[e].data(), b.raw_size) == 0);
+  }
+}
+
+TEST_CASE("a prefetch cancelled before it starts is never read and never called back; a started one completes") {
+  TempDir dir;
+  const std::string path = synth_container(dir, "raw.mst");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  const int64_t n = (*reader)->config().n_routed_experts;
+  REQUIRE(n >= 4);
+  const ExpertBlobInfo first = (*reader)->expert_blob(1, 0).value();
+  std::vector<AlignedBuffer> buffers;
+  std::vector<iovec> iov;
+  for (int64_t e = 0; e < n; ++e) {
+    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
+    auto buf = AlignedBuffer::allocate(align_up(std::max(b.raw_size, b.padded_size), 4096));
+    REQUIRE(buf.ok());
+    std::memset(buf->data(), 0xEE, buf->size());
+    iov.push_back({buf->data(), buf->size()});
+    buffers.push_back(std::move(buf).value());
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> none;
+  OrderRecord record;
+  std::mutex m;
+  std::vector<uint64_t> finished;
+  ExpertLoaderOptions options;
+  options.prefetch_request_size = 4096;
+  options.prefetch_in_flight = 1;
+  auto loader = ExpertLoader::create(path, options, iov,
+                                     [&](uint64_t id, const Status& s) {
+                                       CHECK_MESSAGE(s.ok(), s.to_string());
+                                       std::lock_guard<std::mutex> lock(m);
+                                       finished.push_back(id);
+                                     },
+                                     std::make_unique<OrderRecordingBackend>(plain_backend(path), none, record));
+  REQUIRE(loader.ok());
+  // While expert 0's first request is under way, cancel everything: 0 has started, so it
+  // completes; the jobs still queued are dropped.
+  std::set<uint64_t> cancelled;
+  bool cancelled_started = true, asked = false;
+  std::set<uint64_t> read_from;
+  record.on_prefetch = [&](uint64_t offset) {
+    for (int64_t e = 0; e < n; ++e) {
+      const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
+      if (offset >= b.offset && offset < b.offset + b.padded_size) read_from.insert(static_cast<uint64_t>(e));
+    }
+    if (asked || offset < first.offset || offset >= first.offset + first.padded_size) return;
+    asked = true;
+    cancelled_started = (*loader)->cancel(0);
+    for (uint64_t e = 1; e < static_cast<uint64_t>(n); ++e) {
+      if ((*loader)->cancel(e)) cancelled.insert(e);
+    }
+  };
+  std::vector<LoadJob> jobs;
+  for (int64_t e = 0; e < n; ++e) {
+    LoadJob j;
+    j.id = static_cast<uint64_t>(e);
+    j.blob = (*reader)->expert_blob(1, e).value();
+    j.destination = buffers[e].data();
+    j.destination_buffer = static_cast<int>(e);
+    jobs.push_back(j);
+  }
+  (*loader)->submit(std::move(jobs));
+  (*loader)->drain();  // returns: the dropped jobs no longer count as outstanding
+  REQUIRE(asked);
+  CHECK_FALSE(cancelled_started);
+  CHECK(cancelled.size() >= static_cast<size_t>(n - 2));  // at most one more had started
+  CHECK((*loader)->counters().cancelled == cancelled.size());
+  CHECK_FALSE((*loader)->cancel(0));  // finished: nothing to drop
+  std::lock_guard<std::mutex> lock(m);
+  CHECK(finished.size() + cancelled.size() == static_cast<size_t>(n));
+  for (uint64_t e : finished) {
+    CHECK(cancelled.count(e) == 0);
+    const ExpertBlobInfo b = (*reader)->expert_blob(1, static_cast<int64_t>(e)).value();
+    CHECK(std::memcmp((*reader)->file().data() + b.offset, buffers[e].data(), b.raw_size) == 0);
+  }
+  for (uint64_t e : cancelled) {
+    CHECK(read_from.count(e) == 0);       // no request was sent for it
+    CHECK(buffers[e].data()[0] == 0xEE);  // and its buffer was not touched
   }
 }
 

@@ -333,6 +333,56 @@ TEST_CASE("the pre-gating observer sees each guess that goes to prefetch, with r
   CHECK(provider.hints == plain_hints);
 }
 
+TEST_CASE("with a lookahead, a MoE layer after dense layers is pre-gated from each of the N layers before it") {
+  struct HintLog : ExpertProvider {
+    explicit HintLog(ExpertProvider& inner) : inner(inner) {}
+    Result<AcquiredExpert> acquire(int64_t layer, int64_t expert) override { return inner.acquire(layer, expert); }
+    void release(const AcquiredExpert& expert) override { inner.release(expert); }
+    void prefetch(int64_t layer, std::span<const int64_t> experts) override {
+      hints.push_back(layer);
+      CHECK(experts.size() >= static_cast<size_t>(k + 1));  // each row's top-k + margin 1, united
+    }
+    ExpertProvider& inner;
+    int64_t k = 0;
+    std::vector<int64_t> hints;  // the layer each guess was for
+  };
+  // Three dense layers, then MoE layers 3 and 4 (DeepSeek-V3's start).
+  ModelConfig c = second_shape_config();
+  c.num_hidden_layers = 5;
+  c.first_k_dense_replace = 3;
+  c.num_nextn_predict_layers = 0;
+  SyntheticModel synthetic(c, true, 5);
+  HintLog provider(synthetic);
+  provider.k = c.num_experts_per_tok;
+  auto loaded = Model::load(synthetic, provider);
+  REQUIRE_MESSAGE(loaded.ok(), loaded.status().to_string());
+  Model& model = **loaded;
+  const std::vector<int32_t> prompt = {3, 14, 15, 92};
+  std::vector<float> reference;
+  {
+    KvCache kv = model.new_kv_cache();
+    REQUIRE(model.forward(prompt, kv, {&reference, nullptr}).ok());
+  }
+  // Lookahead N: layer 3 is guessed after the attention of layers 3-N..2, layer 4 after layer 3's.
+  const std::vector<std::pair<int64_t, std::vector<int64_t>>> expected = {
+      {1, {3, 4}}, {2, {3, 3, 4}}, {3, {3, 3, 3, 4}}, {8, {3, 3, 3, 4}}};
+  for (const auto& [lookahead, layers] : expected) {
+    CAPTURE(lookahead);
+    model.set_prefetch_margin(1, lookahead);
+    provider.hints.clear();
+    KvCache kv = model.new_kv_cache();
+    std::vector<float> logits;
+    REQUIRE(model.forward(prompt, kv, {&logits, nullptr}).ok());
+    CHECK(provider.hints == layers);
+    CHECK(logits == reference);  // guesses change what is read, never the result
+  }
+  model.set_prefetch_margin(-1);
+  provider.hints.clear();
+  KvCache kv = model.new_kv_cache();
+  REQUIRE(model.forward(prompt, kv, {}).ok());
+  CHECK(provider.hints.empty());
+}
+
 TEST_CASE("long context: the tiled absorbed attention matches the expanded reference at 4.6K positions (YaRN beyond 4K)") {
   // The small preset's attention shape (8 heads, 128 + 16 latent, 32 + 16 query, 32 value),
   // one MoE layer, YaRN with the original context at 4096 like DeepSeek-V3, so the last

@@ -16,6 +16,10 @@ void StreamingFlags::add_to(ArgParser& args) {
               "tokens after which LFU counts halve (default 32, as in cachesim)", 1e-3, 1e12);
   args.option("--prefetch-margin", &prefetch_margin, "N",
               "pre-gate the next layer and prefetch its top-k + N experts (default 2; -1 = off)", -1, 4096);
+  args.option("--prefetch-lookahead", &prefetch_lookahead, "N",
+              "pre-gate a MoE layer from up to N layers before it (after each of their attentions; the closest guess "
+              "replaces the earlier ones' unstarted reads), so dense layers in between overlap its reads (default 1)",
+              1, 1024);
   args.option("--prefetch-min-precision", &prefetch_min_precision, "F",
               "read pre-gated experts only while that share of them turned out used (recent layer steps; default "
               "0.8, 0 = always)", 0, 1);
@@ -42,7 +46,7 @@ Status StreamingFlags::validate(const ArgParser& args) const {
                    format_bytes(*budget).c_str(), format_bytes(ram).c_str());
     }
   } else {
-    for (const char* flag : {"--cache-policy", "--lfu-half-life", "--prefetch-margin", "--prefetch-min-precision", "--pin-profile",
+    for (const char* flag : {"--cache-policy", "--lfu-half-life", "--prefetch-margin", "--prefetch-lookahead", "--prefetch-min-precision", "--pin-profile",
                              "--verify-blobs", "--request-size", "--queue-depth", "--io-backend"}) {
       if (args.given(flag)) {
         return invalid_argument(std::string(flag) + " only applies when experts are streamed; add --ram-budget SIZE");
@@ -92,6 +96,7 @@ Result<StreamingOptions> StreamingFlags::to_options() const {
   options.policy.kind = cache_policy;
   options.policy.lfu_half_life_tokens = lfu_half_life;
   options.prefetch_margin = prefetch_margin;
+  options.prefetch_lookahead = prefetch_lookahead;
   options.prefetch_min_precision = prefetch_min_precision;
   options.pin_profile = pin_profile;
   return options;
