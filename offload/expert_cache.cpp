@@ -363,12 +363,20 @@ int64_t ExpertCache::cancel_prefetches(int64_t layer, std::span<const int64_t> k
     }
   }
   std::vector<int> dropped;
+  int64_t stopping = 0;
   for (auto it = index_.lower_bound({layer, std::numeric_limits<int64_t>::min()});
        it != index_.end() && it->first.layer == layer; ++it) {
-    const Slot& slot = slots_[it->second];
-    if (slot.state != SlotState::kLoading || !slot.prefetched_unused || slot.pins > 0) continue;
+    Slot& slot = slots_[it->second];
+    if (slot.state != SlotState::kLoading || !slot.prefetched_unused || slot.pins > 0 || slot.stopping) continue;
     if (std::find(keep.begin(), keep.end(), it->first.expert) != keep.end()) continue;
-    if (loader_->cancel(static_cast<uint64_t>(it->second))) dropped.push_back(it->second);
+    switch (loader_->cancel(static_cast<uint64_t>(it->second))) {
+      case ExpertLoader::CancelResult::kDropped: dropped.push_back(it->second); break;
+      case ExpertLoader::CancelResult::kStopping:
+        slot.stopping = true;  // on_loaded frees it (or keeps it, had its read finished first)
+        ++stopping;
+        break;
+      case ExpertLoader::CancelResult::kNone: break;
+    }
   }
   for (int s : dropped) {
     LayerCacheStats& st = stats_locked(layer);
@@ -384,7 +392,7 @@ int64_t ExpertCache::cancel_prefetches(int64_t layer, std::span<const int64_t> k
     start_prefetches_locked(&jobs);  // other layers' guesses move up
     loader_->submit(std::move(jobs));
   }
-  return static_cast<int64_t>(dropped.size()) + waiting_dropped;
+  return static_cast<int64_t>(dropped.size()) + stopping + waiting_dropped;
 }
 
 void ExpertCache::on_loaded(uint64_t slot_id, const Status& status) {
@@ -394,11 +402,30 @@ void ExpertCache::on_loaded(uint64_t slot_id, const Status& status) {
     const int s = static_cast<int>(slot_id);
     Slot& slot = slots_[s];
     LayerCacheStats& st = stats_locked(slot.key.layer);
-    if (slot.prefetch_job) {
+    const bool was_prefetch_job = slot.prefetch_job;
+    if (was_prefetch_job) {
       slot.prefetch_job = false;
       --prefetch_jobs_;
-      start_prefetches_locked(&jobs);  // the next guess in line
     }
+    if (status.code() == ErrorCode::kCancelled) {
+      slot.stopping = false;
+      if (slot.pins > 0) {
+        // Demanded while it was being stopped: read it whole, as a demand read.
+        slot.prefetched_unused = false;
+        jobs.push_back(job_for_locked(s, /*urgent=*/true));
+      } else {
+        --st.prefetches;  // part of it was read, none of it is used
+        ++st.cancelled_prefetches;
+        if (listener_) emit_locked(ExpertCacheEvent::Kind::kPrefetchCancelled, slot.key, 0);
+        free_slot_locked(s);
+      }
+      start_prefetches_locked(&jobs);  // the next guess in line
+      loader_->submit(std::move(jobs));
+      cv_.notify_all();
+      return;
+    }
+    slot.stopping = false;
+    if (was_prefetch_job) start_prefetches_locked(&jobs);  // the next guess in line
     if (listener_) {
       ExpertCacheEvent event;
       event.kind = ExpertCacheEvent::Kind::kLoaded;

@@ -129,6 +129,7 @@ class ExpertCache {
     bool permanent = false;        // hot set
     bool prefetched_unused = false;  // loaded by prefetch, no demand use yet
     bool prefetch_job = false;       // its read was started as a prefetch and has not called back
+    bool stopping = false;           // its prefetch read was cancelled after it started
     uint64_t load_started_ns = 0;    // only kept while an event listener is set
     uint64_t demanded_ns = 0;        // first demand while loading (listener only)
     Status error;

@@ -110,6 +110,7 @@ void ExpertLoader::promote(uint64_t id) {
     auto it = std::find_if(background_.begin(), background_.end(), [&](const LoadJob& j) { return j.id == id; });
     if (it == background_.end()) {
       promote_started_.push_back(id);  // started already (or done: then the I/O thread finds nothing)
+      std::erase(started_prefetches_, id);  // a demand job now: cancel() leaves it alone
       return;
     }
     LoadJob job = std::move(*it);
@@ -120,17 +121,24 @@ void ExpertLoader::promote(uint64_t id) {
   cv_.notify_all();
 }
 
-bool ExpertLoader::cancel(uint64_t id) {
+ExpertLoader::CancelResult ExpertLoader::cancel(uint64_t id) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = std::find_if(background_.begin(), background_.end(), [&](const LoadJob& j) { return j.id == id; });
-    if (it == background_.end()) return false;
+    if (it == background_.end()) {
+      if (std::find(started_prefetches_.begin(), started_prefetches_.end(), id) == started_prefetches_.end()) {
+        return CancelResult::kNone;
+      }
+      cancel_started_.push_back(id);
+      cv_.notify_all();
+      return CancelResult::kStopping;
+    }
     background_.erase(it);
     --outstanding_;
     ++counters_.cancelled;
   }
   cv_.notify_all();  // drain() may be waiting for it
-  return true;
+  return CancelResult::kDropped;
 }
 
 void ExpertLoader::drain() {
@@ -188,6 +196,18 @@ void ExpertLoader::promote_started(const std::vector<uint64_t>& ids) {
       ++urgent_reading_;
       // Its requests not yet issued move ahead of every prefetch's, in their order.
       std::stable_partition(chunks_.begin(), chunks_.end(), [](const Chunk& c) { return c.job->job.urgent; });
+    }
+  }
+}
+
+void ExpertLoader::cancel_started(const std::vector<uint64_t>& ids) {
+  for (const uint64_t id : ids) {
+    for (const auto& active : active_) {
+      if (active->job.id != id || active->job.urgent || active->failed) continue;
+      // Its requests not yet issued are dropped; it calls back once those in flight land.
+      fail_job(active.get(), cancelled("prefetch of " + blob_name(active->job.blob, path_) + " cancelled"));
+      maybe_finish(active.get());
+      break;
     }
   }
 }
@@ -308,9 +328,12 @@ void ExpertLoader::finish_job(std::unique_ptr<ActiveJob> job) {
       if (status.ok()) {
         ++counters_.blobs_loaded;
         counters_.bytes_delivered += j.job.blob.raw_size;
+      } else if (status.code() == ErrorCode::kCancelled) {
+        ++counters_.cancelled;
       } else {
         ++counters_.blobs_failed;
       }
+      std::erase(started_prefetches_, j.job.id);
       --outstanding_;
     }
     cv_.notify_all();
@@ -340,7 +363,7 @@ void ExpertLoader::io_loop() {
   // ask for a higher priority than the compute threads (ignored where not permitted).
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), -10);
   std::vector<ReadCompletion> completions;
-  std::vector<uint64_t> promoted;
+  std::vector<uint64_t> promoted, stopped;
   const auto startable = [this] {
     for (const std::deque<LoadJob>* q : {&urgent_, &background_}) {
       if (q->empty()) continue;
@@ -356,6 +379,7 @@ void ExpertLoader::io_loop() {
         if (stopping_ && !startable()) break;
       }
       promoted.swap(promote_started_);
+      stopped.swap(cancel_started_);
       // Start jobs lazily, only as far as the queue needs: a demand job that arrives later
       // still goes ahead of prefetches that have not started.
       while (chunks_.size() < backend_->queue_depth()) {
@@ -372,8 +396,13 @@ void ExpertLoader::io_loop() {
         if (q == nullptr) break;
         LoadJob job = q->front();
         q->pop_front();
+        if (!job.urgent) started_prefetches_.push_back(job.id);
         start_job(job);
       }
+    }
+    if (!stopped.empty()) {
+      cancel_started(stopped);
+      stopped.clear();
     }
     if (!promoted.empty()) {
       promote_started(promoted);

@@ -74,7 +74,7 @@ struct LoaderCounters {
   uint64_t bytes_delivered = 0;  // raw bytes handed to callers
   uint64_t requests = 0;
   uint64_t retries = 0;
-  uint64_t cancelled = 0;  // prefetch jobs dropped before they started
+  uint64_t cancelled = 0;  // prefetch jobs dropped before they started, or stopped part-way
 };
 
 // Owns its backend, staging buffers, worker pool and I/O thread; destination buffers are
@@ -102,9 +102,12 @@ class ExpertLoader {
   // A prefetch job that has not started becomes a demand job (the layer now needs it): it goes
   // to the back of the demand queue instead of waiting for every demand read to finish.
   void promote(uint64_t id);
-  // Drops a prefetch job that has not started, without calling back (true); a job that started
-  // or finished is left to complete (false). The caller owns what the job would have filled.
-  bool cancel(uint64_t id);
+  // Stops a prefetch job. One that has not started is dropped without a callback (kDropped);
+  // a started one issues no more requests and, once those in flight land, calls back with a
+  // kCancelled status (kStopping; it may also finish first and call back ok). A demand job, or
+  // one that finished, is left alone (kNone).
+  enum class CancelResult { kNone, kDropped, kStopping };
+  CancelResult cancel(uint64_t id);
   // Blocks until every job submitted so far has called back.
   void drain();
 
@@ -130,6 +133,7 @@ class ExpertLoader {
   bool start_job(LoadJob job);  // false: waits for a staging buffer
   void issue_chunks();
   void promote_started(const std::vector<uint64_t>& ids);  // I/O thread
+  void cancel_started(const std::vector<uint64_t>& ids);   // I/O thread
   void on_completion(const ReadCompletion& completion);
   void fail_job(ActiveJob* job, Status status);
   void fail_chunks(const std::vector<Chunk>& lost, const Status& status);
@@ -149,6 +153,8 @@ class ExpertLoader {
   std::condition_variable cv_;
   std::deque<LoadJob> urgent_, background_;  // submitted, not started
   std::vector<uint64_t> promote_started_;     // ids promoted after they started (I/O thread applies)
+  std::vector<uint64_t> cancel_started_;      // prefetch ids to stop after they started (I/O thread applies)
+  std::vector<uint64_t> started_prefetches_;  // prefetch ids started and not yet called back
   std::vector<int> free_staging_;
   uint64_t outstanding_ = 0;  // submitted, not yet called back
   bool stopping_ = false;

@@ -186,6 +186,52 @@ TEST_CASE("prefetches the routing does not name are cancelled before they read; 
   CHECK(cache->loader().counters().cancelled == 1);
 }
 
+TEST_CASE("a prefetch cancelled after its read started stops part-way; demanded meanwhile, it is read whole") {
+  TempDir dir;
+  const std::string path = synth_container(dir, "m.mst");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  const ExpertBlobInfo b7 = (*reader)->expert_blob(2, 7).value();
+  REQUIRE(b7.padded_size >= 4 * 4096);
+  for (const bool demanded : {false, true}) {
+    CAPTURE(demanded);
+    std::string reason;
+    auto inner = open_read_backend(path, {}, &reason);
+    REQUIRE(inner.ok());
+    auto gated = std::make_unique<GatedBackend>(std::move(inner).value());
+    GatedBackend* gate = gated.get();
+    ExpertCacheOptions options;
+    options.slots = 4;
+    options.huge_pages = false;
+    options.loader.prefetch_request_size = 4096;  // many requests, one at a time
+    options.loader.prefetch_in_flight = 1;
+    auto created = ExpertCache::create(**reader, options, std::move(gated));
+    REQUIRE(created.ok());
+    ExpertCache& cache = **created;
+    cache.prefetch(2, std::vector<int64_t>{7});
+    while (gate->offsets().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // started
+    CHECK(cache.cancel_prefetches(2, std::vector<int64_t>{}) == 1);
+    const std::vector<int64_t> seven = {7};
+    if (demanded) REQUIRE(cache.pin(2, seven).ok());
+    gate->open();
+    if (demanded) {
+      auto ready = cache.wait_any(2, seven);
+      REQUIRE_MESSAGE(ready.ok(), ready.status().to_string());
+      CHECK(std::memcmp((*reader)->file().data() + b7.offset, ready->data, b7.raw_size) == 0);
+      cache.unpin(2, 7);
+      CHECK(cache.stats()[2].cancelled_prefetches == 0);
+    } else {
+      while (cache.stats()[2].cancelled_prefetches == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      CHECK(cache.stats()[2].prefetches == 0);
+      CHECK_FALSE(cache.resident(2, 7));
+      // It stopped after the request under way: most of the blob was never asked for.
+      CHECK(gate->offsets().size() < b7.padded_size / 4096);
+      CHECK(cache.loader().counters().cancelled == 1);
+      use(cache, **reader, 2, {7});  // a later demand reads it whole
+    }
+  }
+}
+
 TEST_CASE("a guess takes a slot (evicting) only when its read is next in line") {
   TempDir dir;
   const std::string path = synth_container(dir, "m.mst");
