@@ -5,12 +5,14 @@
 // the cache, and their recall against what the layer then asks for is counted.
 //
 // Prefetch is gated on its measured precision (the share of named experts the layer then
-// used, averaged over recent layer steps): a wrong guess costs a whole read and a slot, and
-// when reads are the bottleneck a right one saves only the part of its read hidden behind
-// compute, so below kPrefetchMinPrecision the hints are only scored, not read. On issue 26's
-// full-width model under 8 GiB, prefetch at 59-65 % precision was 1.9-2.2 tok/s against 2.4
-// with none (docs/benchmarks.md). A hint naming more than a quarter of the slots (a prompt
-// chunk's union) is only scored too.
+// used, averaged over recent layer steps): below kPrefetchMinPrecision the hints are only
+// scored, not read. The cache takes a slot only when a guess's read is next and cancels (or
+// stops part-way) the reads the routing does not name, so a wrong guess costs less than it
+// did: on issue 26's full-width model under 8 GiB, reading every guess at 55-60 % precision
+// went from 15 % slower than none to -8..+14 % (median +11 %) beside it. Reads that overlap
+// the compute also slow it on a 2-core host, so the gate stays where a guess is mostly right
+// (docs/benchmarks.md). A hint naming more than a quarter of the slots (a prompt chunk's
+// union) is only scored too.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@
 namespace moestream {
 
 inline constexpr double kPrefetchMinPrecision = 0.8;
+inline constexpr int64_t kPrefetchLookahead = 3;  // DeepSeek-V3's dense layers before the first MoE
 
 struct PrefetchRecall {
   uint64_t predicted = 0;  // experts named by pre-gating (for layers that then ran)

@@ -26,7 +26,7 @@ struct StreamingOptions {
   uint64_t ram_budget = 0;  // bytes for the whole process
   CachePolicyOptions policy;
   int64_t prefetch_margin = 2;  // < 0: no pre-gating
-  int64_t prefetch_lookahead = 1;  // guess a MoE layer from up to this many layers before it
+  int64_t prefetch_lookahead = kPrefetchLookahead;  // guess a MoE layer from up to this many layers before it
   double prefetch_min_precision = kPrefetchMinPrecision;  // below it hints are scored, not read
   std::string pin_profile;      // hot set file ('LAYER EXPERT' lines), empty: none
   bool verify_blobs = true;

@@ -17,7 +17,7 @@ struct StreamingFlags {
   std::string cache_policy = "lru";
   double lfu_half_life = 32;  // tokens
   int64_t prefetch_margin = 2;  // < 0: no pre-gating
-  int64_t prefetch_lookahead = 1;
+  int64_t prefetch_lookahead = kPrefetchLookahead;
   double prefetch_min_precision = kPrefetchMinPrecision;
   std::string pin_profile;
   std::string verify_blobs = "on";
