@@ -142,7 +142,7 @@ class GatedBackend : public ReadBackend {
 
 }  // namespace
 
-TEST_CASE("prefetches the routing does not name are cancelled before they read; named ones still load") {
+TEST_CASE("prefetches the routing does not name are cancelled before they read, named ones still load") {
   TempDir dir;
   const std::string path = synth_container(dir, "m.mst");
   auto reader = ContainerReader::open(path);
@@ -186,7 +186,7 @@ TEST_CASE("prefetches the routing does not name are cancelled before they read; 
   CHECK(cache->loader().counters().cancelled == 1);
 }
 
-TEST_CASE("a prefetch cancelled after its read started stops part-way; demanded meanwhile, it is read whole") {
+TEST_CASE("a prefetch cancelled after its read started stops part-way, and one demanded meanwhile is read whole") {
   TempDir dir;
   const std::string path = synth_container(dir, "m.mst");
   auto reader = ContainerReader::open(path);

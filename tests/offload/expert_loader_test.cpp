@@ -290,7 +290,7 @@ TEST_CASE("prefetches go in small requests, few at a time, and a started one a d
   }
 }
 
-TEST_CASE("a cancelled prefetch: unstarted, it is never read nor called back; started, it stops issuing requests") {
+TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it starts, and stops issuing requests after") {
   TempDir dir;
   const std::string path = synth_container(dir, "raw.mst");
   auto reader = ContainerReader::open(path);
