@@ -1,5 +1,6 @@
 #include "offload/expert_loader.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -77,6 +78,14 @@ Result<std::unique_ptr<ExpertLoader>> ExpertLoader::create(const std::string& pa
   loader->backend_description_ = backend->describe();
   loader->backend_ = std::move(backend);
   loader->workers_ = std::make_unique<ThreadPool>(std::max(1u, options.worker_threads));
+  // Prefetched blobs are checked on a thread that runs only when a core would otherwise idle
+  // (SCHED_IDLE): a prefetch lands while the layers compute, and a 42 MiB checksum (4 ms of a
+  // core) taken from a kernel team of two stalls both of its threads.
+  loader->background_workers_ = std::make_unique<ThreadPool>(1);
+  loader->background_workers_->submit([] {
+    sched_param none{};
+    (void)::sched_setscheduler(0, SCHED_IDLE, &none);  // this thread only; best effort
+  });
   loader->io_thread_ = std::thread([l = loader.get()] { l->io_loop(); });
   return loader;
 }
@@ -92,6 +101,7 @@ ExpertLoader::~ExpertLoader() {
   cv_.notify_all();
   if (io_thread_.joinable()) io_thread_.join();
   workers_.reset();  // runs the checksum/decompress tasks still queued
+  background_workers_.reset();
 }
 
 void ExpertLoader::submit(std::vector<LoadJob> jobs) {
@@ -344,7 +354,8 @@ void ExpertLoader::finish_job(std::unique_ptr<ActiveJob> job) {
   }
   // Checksum and decompression run on the workers so the I/O thread keeps the queue full.
   std::shared_ptr<ActiveJob> shared(std::move(job));
-  workers_->submit([this, shared, complete] {
+  ThreadPool& pool = shared->job.urgent ? *workers_ : *background_workers_;
+  pool.submit([this, shared, complete] {
     ActiveJob& j = *shared;
     const ExpertBlobInfo& b = j.job.blob;
     Status status;

@@ -169,6 +169,7 @@ class ExpertLoader {
   uint64_t next_tag_ = 1;
 
   std::unique_ptr<ThreadPool> workers_;
+  std::unique_ptr<ThreadPool> background_workers_;  // prefetched blobs' checks, at idle priority
   std::thread io_thread_;
 };
 

@@ -2,8 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <sched.h>
+
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -370,6 +373,56 @@ TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it st
   CHECK((*loader)->counters().cancelled == static_cast<uint64_t>(n));
   CHECK((*loader)->counters().blobs_failed == 0);
   CHECK((*loader)->cancel(0) == Cancel::kNone);  // called back: nothing left to stop
+}
+
+TEST_CASE("prefetched blobs are checked on a thread at idle priority, demand blobs on normal ones") {
+  TempDir dir;
+  const std::string path = synth_container(dir, "raw.mst");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  // Which scheduling policy each thread of this process has, by thread id.
+  auto idle_threads = [] {
+    int idle = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+      const pid_t tid = static_cast<pid_t>(std::stol(entry.path().filename().string()));
+      if (::sched_getscheduler(tid) == SCHED_IDLE) ++idle;
+    }
+    return idle;
+  };
+  const int before = idle_threads();
+  std::map<uint64_t, int> policy;  // job id -> the policy of the thread that called back
+  std::mutex m;
+  std::vector<AlignedBuffer> buffers;
+  std::vector<iovec> iov;
+  for (int64_t e = 0; e < 2; ++e) {
+    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
+    auto buf = AlignedBuffer::allocate(align_up(std::max(b.raw_size, b.padded_size), 4096));
+    REQUIRE(buf.ok());
+    iov.push_back({buf->data(), buf->size()});
+    buffers.push_back(std::move(buf).value());
+  }
+  auto loader = ExpertLoader::create(path, ExpertLoaderOptions{}, iov, [&](uint64_t id, const Status& s) {
+    CHECK(s.ok());
+    std::lock_guard<std::mutex> lock(m);
+    policy[id] = ::sched_getscheduler(0);
+  });
+  REQUIRE(loader.ok());
+  std::vector<LoadJob> jobs;
+  for (int64_t e = 0; e < 2; ++e) {
+    LoadJob j;
+    j.id = static_cast<uint64_t>(e);
+    j.blob = (*reader)->expert_blob(1, e).value();
+    j.destination = buffers[e].data();
+    j.destination_buffer = static_cast<int>(e);
+    j.urgent = e == 0;
+    jobs.push_back(j);
+  }
+  (*loader)->submit(std::move(jobs));
+  (*loader)->drain();
+  CHECK(idle_threads() == before + 1);
+  std::lock_guard<std::mutex> lock(m);
+  CHECK(policy[0] == SCHED_OTHER);  // demand
+  CHECK(policy[1] == SCHED_IDLE);   // prefetch
 }
 
 TEST_CASE("transient EIO and short reads are retried, persistent ones fail naming layer, expert and file") {
