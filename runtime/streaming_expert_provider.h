@@ -6,12 +6,12 @@
 //
 // Prefetch is gated on its measured precision (the share of named experts the layer then
 // used, averaged over recent layer steps): below kPrefetchMinPrecision the hints are only
-// scored, not read. The cache takes a slot only when a guess's read is next and cancels (or
-// stops part-way) the reads the routing does not name, so a wrong guess costs less than it
-// did: on issue 26's full-width model under 8 GiB, reading every guess at 55-60 % precision
-// went from 15 % slower than none to -8..+14 % (median +11 %) beside it. Reads that overlap
-// the compute also slow it on a 2-core host, so the gate stays where a guess is mostly right
-// (docs/benchmarks.md). A hint naming more than a quarter of the slots (a prompt chunk's
+// scored, not read. The cache takes a slot only when a guess's read is next, cancels (or
+// stops part-way) the reads the routing does not name, and checks prefetched blobs at idle
+// priority, so a wrong guess costs little: on issue 26's full-width model, reading every
+// guess at 55-60 % precision went from 15 % slower than none (8 GiB) to faster in 7 of 9
+// pairs at 8, 12 and 20 GiB (-8 % to +29 %; docs/benchmarks.md). The gate only stops
+// guesses that are mostly wrong. A hint naming more than a quarter of the slots (a prompt chunk's
 // union) is only scored too.
 #pragma once
 
@@ -25,7 +25,7 @@
 
 namespace moestream {
 
-inline constexpr double kPrefetchMinPrecision = 0.8;
+inline constexpr double kPrefetchMinPrecision = 0.3;
 inline constexpr int64_t kPrefetchLookahead = 3;  // DeepSeek-V3's dense layers before the first MoE
 
 struct PrefetchRecall {

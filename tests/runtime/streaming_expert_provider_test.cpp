@@ -195,6 +195,8 @@ TEST_CASE("prefetch is gated on its measured precision: wrong guesses stop the r
   auto cache = ExpertCache::create(**reader, options);
   REQUIRE(cache.ok());
   StreamingExpertProvider provider(**reader, **cache);
+  CHECK(provider.prefetch_min_precision() == kPrefetchMinPrecision);
+  provider.set_prefetch_min_precision(0.8);  // the steps below are counted for this threshold
   const int64_t layer = (*reader)->expert_layers().front();
 
   // Guesses that passed the gate: each is read, or dropped unread when the layer's routing

@@ -22,7 +22,7 @@ void StreamingFlags::add_to(ArgParser& args) {
               1, 1024);
   args.option("--prefetch-min-precision", &prefetch_min_precision, "F",
               "read pre-gated experts only while that share of them turned out used (recent layer steps; default "
-              "0.8, 0 = always)", 0, 1);
+              "0.3, 0 = always)", 0, 1);
   args.option("--pin-profile", &pin_profile, "FILE", "hot set of 'LAYER EXPERT' lines kept resident for good");
   args.option("--verify-blobs", &verify_blobs, "on|off", "check each expert's xxh3 as it is read (default on)");
   args.option("--request-size", &request_size, "SIZE", "I/O request size (default 64M: whole blobs)");
