@@ -73,6 +73,41 @@ bool same_as_mapped(const ContainerReader& raw_reader, int64_t layer, int64_t e,
   return std::memcmp(raw_reader.file().data() + b.offset, data, b.raw_size) == 0;
 }
 
+// A buffer per expert 0..n-1 of `layer` (filled with `fill`), and the iovecs the loader registers.
+struct ExpertBuffers {
+  std::vector<AlignedBuffer> buffers;
+  std::vector<iovec> iov;
+};
+
+ExpertBuffers expert_buffers(const ContainerReader& reader, int64_t layer, int64_t n, uint8_t fill = 0) {
+  ExpertBuffers out;
+  for (int64_t e = 0; e < n; ++e) {
+    const ExpertBlobInfo b = reader.expert_blob(layer, e).value();
+    auto buf = AlignedBuffer::allocate(align_up(std::max(b.raw_size, b.padded_size), 4096));
+    REQUIRE(buf.ok());
+    std::memset(buf->data(), fill, buf->size());
+    out.iov.push_back({buf->data(), buf->size()});
+    out.buffers.push_back(std::move(buf).value());
+  }
+  return out;
+}
+
+// Job e reads expert e of `layer` into buffer e; demand when `urgent(e)`, else a prefetch.
+std::vector<LoadJob> expert_jobs(const ContainerReader& reader, int64_t layer, ExpertBuffers& b,
+                                 const std::function<bool(int64_t)>& urgent) {
+  std::vector<LoadJob> jobs;
+  for (int64_t e = 0; e < static_cast<int64_t>(b.buffers.size()); ++e) {
+    LoadJob j;
+    j.id = static_cast<uint64_t>(e);
+    j.blob = reader.expert_blob(layer, e).value();
+    j.destination = b.buffers[static_cast<size_t>(e)].data();
+    j.destination_buffer = static_cast<int>(e);
+    j.urgent = urgent(e);
+    jobs.push_back(j);
+  }
+  return jobs;
+}
+
 std::unique_ptr<ReadBackend> plain_backend(const std::string& path) {
   std::string reason;
   ReadBackendOptions o;
@@ -224,15 +259,7 @@ TEST_CASE("prefetches go in small requests, few at a time, and a started one a d
   const int64_t n = (*reader)->config().n_routed_experts;
   const ExpertBlobInfo first = (*reader)->expert_blob(1, 0).value();
   REQUIRE(first.padded_size >= 4 * 4096);  // several prefetch requests per blob
-  std::vector<AlignedBuffer> buffers;
-  std::vector<iovec> iov;
-  for (int64_t e = 0; e < n; ++e) {
-    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
-    auto buf = AlignedBuffer::allocate(align_up(std::max(b.raw_size, b.padded_size), 4096));
-    REQUIRE(buf.ok());
-    iov.push_back({buf->data(), buf->size()});
-    buffers.push_back(std::move(buf).value());
-  }
+  ExpertBuffers buffers = expert_buffers(**reader, 1, n);
   // Every blob a prefetch; expert 0's offsets are reported as "demand" once it is promoted.
   std::vector<std::pair<uint64_t, uint64_t>> none;
   OrderRecord record;
@@ -243,7 +270,7 @@ TEST_CASE("prefetches go in small requests, few at a time, and a started one a d
   options.prefetch_request_size = 4096;
   options.prefetch_in_flight = 1;
   options.queue_depth = 8;
-  auto loader = ExpertLoader::create(path, options, iov,
+  auto loader = ExpertLoader::create(path, options, buffers.iov,
                                      [&](uint64_t id, const Status& s) {
                                        CHECK_MESSAGE(s.ok(), s.to_string());
                                        std::lock_guard<std::mutex> lock(m);
@@ -264,16 +291,7 @@ TEST_CASE("prefetches go in small requests, few at a time, and a started one a d
       }
     }
   };
-  std::vector<LoadJob> jobs;
-  for (int64_t e = 0; e < n; ++e) {
-    LoadJob j;
-    j.id = static_cast<uint64_t>(e);
-    j.blob = (*reader)->expert_blob(1, e).value();
-    j.destination = buffers[e].data();
-    j.destination_buffer = static_cast<int>(e);
-    jobs.push_back(j);
-  }
-  (*loader)->submit(std::move(jobs));
+  (*loader)->submit(expert_jobs(**reader, 1, buffers, [](int64_t) { return false; }));
   (*loader)->drain();
   CHECK(promoted);
   // Expert 0 went one 4 KiB prefetch request at a time until the promotion (the one under way
@@ -289,7 +307,7 @@ TEST_CASE("prefetches go in small requests, few at a time, and a started one a d
   CHECK(finished.front() == 0);
   for (int64_t e = 0; e < n; ++e) {
     const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
-    CHECK(std::memcmp((*reader)->file().data() + b.offset, buffers[e].data(), b.raw_size) == 0);
+    CHECK(std::memcmp((*reader)->file().data() + b.offset, buffers.buffers[e].data(), b.raw_size) == 0);
   }
 }
 
@@ -302,16 +320,7 @@ TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it st
   REQUIRE(n >= 4);
   const ExpertBlobInfo first = (*reader)->expert_blob(1, 0).value();
   REQUIRE(first.padded_size >= 4 * 4096);  // several requests: a stopped job leaves most unread
-  std::vector<AlignedBuffer> buffers;
-  std::vector<iovec> iov;
-  for (int64_t e = 0; e < n; ++e) {
-    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
-    auto buf = AlignedBuffer::allocate(align_up(std::max(b.raw_size, b.padded_size), 4096));
-    REQUIRE(buf.ok());
-    std::memset(buf->data(), 0xEE, buf->size());
-    iov.push_back({buf->data(), buf->size()});
-    buffers.push_back(std::move(buf).value());
-  }
+  ExpertBuffers buffers = expert_buffers(**reader, 1, n, 0xEE);
   std::vector<std::pair<uint64_t, uint64_t>> none;
   OrderRecord record;
   std::mutex m;
@@ -319,7 +328,7 @@ TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it st
   ExpertLoaderOptions options;
   options.prefetch_request_size = 4096;
   options.prefetch_in_flight = 1;
-  auto loader = ExpertLoader::create(path, options, iov,
+  auto loader = ExpertLoader::create(path, options, buffers.iov,
                                      [&](uint64_t id, const Status& s) {
                                        std::lock_guard<std::mutex> lock(m);
                                        called_back[id] = s;
@@ -338,16 +347,7 @@ TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it st
     if (!result.empty() || offset != first.offset) return;
     for (uint64_t e = 0; e < static_cast<uint64_t>(n); ++e) result[e] = (*loader)->cancel(e);
   };
-  std::vector<LoadJob> jobs;
-  for (int64_t e = 0; e < n; ++e) {
-    LoadJob j;
-    j.id = static_cast<uint64_t>(e);
-    j.blob = (*reader)->expert_blob(1, e).value();
-    j.destination = buffers[e].data();
-    j.destination_buffer = static_cast<int>(e);
-    jobs.push_back(j);
-  }
-  (*loader)->submit(std::move(jobs));
+  (*loader)->submit(expert_jobs(**reader, 1, buffers, [](int64_t) { return false; }));
   (*loader)->drain();  // returns: dropped jobs no longer count as outstanding
   REQUIRE(result.size() == static_cast<size_t>(n));
   CHECK(result[0] == Cancel::kStopping);
@@ -359,7 +359,7 @@ TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it st
       ++dropped;
       CHECK(called_back.count(e) == 0);     // never called back
       CHECK(requests.count(e) == 0);        // no request was sent for it
-      CHECK(buffers[e].data()[0] == 0xEE);  // and its buffer was not touched
+      CHECK(buffers.buffers[e].data()[0] == 0xEE);  // and its buffer was not touched
     } else {
       REQUIRE(r == Cancel::kStopping);
       REQUIRE(called_back.count(e) == 1);
@@ -392,32 +392,14 @@ TEST_CASE("prefetched blobs are checked on a thread at idle priority, demand blo
   const int before = idle_threads();
   std::map<uint64_t, int> policy;  // job id -> the policy of the thread that called back
   std::mutex m;
-  std::vector<AlignedBuffer> buffers;
-  std::vector<iovec> iov;
-  for (int64_t e = 0; e < 2; ++e) {
-    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
-    auto buf = AlignedBuffer::allocate(align_up(std::max(b.raw_size, b.padded_size), 4096));
-    REQUIRE(buf.ok());
-    iov.push_back({buf->data(), buf->size()});
-    buffers.push_back(std::move(buf).value());
-  }
-  auto loader = ExpertLoader::create(path, ExpertLoaderOptions{}, iov, [&](uint64_t id, const Status& s) {
+  ExpertBuffers buffers = expert_buffers(**reader, 1, 2);
+  auto loader = ExpertLoader::create(path, ExpertLoaderOptions{}, buffers.iov, [&](uint64_t id, const Status& s) {
     CHECK(s.ok());
     std::lock_guard<std::mutex> lock(m);
     policy[id] = ::sched_getscheduler(0);
   });
   REQUIRE(loader.ok());
-  std::vector<LoadJob> jobs;
-  for (int64_t e = 0; e < 2; ++e) {
-    LoadJob j;
-    j.id = static_cast<uint64_t>(e);
-    j.blob = (*reader)->expert_blob(1, e).value();
-    j.destination = buffers[e].data();
-    j.destination_buffer = static_cast<int>(e);
-    j.urgent = e == 0;
-    jobs.push_back(j);
-  }
-  (*loader)->submit(std::move(jobs));
+  (*loader)->submit(expert_jobs(**reader, 1, buffers, [](int64_t e) { return e == 0; }));
   (*loader)->drain();
   CHECK(idle_threads() == before + 1);
   std::lock_guard<std::mutex> lock(m);
