@@ -397,63 +397,78 @@ int64_t ExpertCache::cancel_prefetches(int64_t layer, std::span<const int64_t> k
 
 void ExpertCache::on_loaded(uint64_t slot_id, const Status& status) {
   std::vector<LoadJob> jobs;
+  ExpertLoader* loader = nullptr;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const int s = static_cast<int>(slot_id);
     Slot& slot = slots_[s];
-    LayerCacheStats& st = stats_locked(slot.key.layer);
     const bool was_prefetch_job = slot.prefetch_job;
     if (was_prefetch_job) {
       slot.prefetch_job = false;
       --prefetch_jobs_;
     }
+    // The next guess in line takes the slot a stopped read frees; a read that finished stays
+    // loading (not evictable) until the next guess has its slot.
     if (status.code() == ErrorCode::kCancelled) {
-      slot.stopping = false;
-      if (slot.pins > 0) {
-        // Demanded while it was being stopped: read it whole, as a demand read.
-        slot.prefetched_unused = false;
-        jobs.push_back(job_for_locked(s, /*urgent=*/true));
-      } else {
-        --st.prefetches;  // part of it was read, none of it is used
-        ++st.cancelled_prefetches;
-        if (listener_) emit_locked(ExpertCacheEvent::Kind::kPrefetchCancelled, slot.key, 0);
-        free_slot_locked(s);
-      }
-      start_prefetches_locked(&jobs);  // the next guess in line
-      loader_->submit(std::move(jobs));
-      cv_.notify_all();
-      return;
-    }
-    slot.stopping = false;
-    if (was_prefetch_job) start_prefetches_locked(&jobs);  // the next guess in line
-    if (listener_) {
-      ExpertCacheEvent event;
-      event.kind = ExpertCacheEvent::Kind::kLoaded;
-      event.layer = slot.key.layer;
-      event.expert = slot.key.expert;
-      event.bytes = blob_bytes_[s];
-      event.demanded = slot.demanded_ns != 0;
-      const uint64_t since = event.demanded ? slot.demanded_ns : slot.load_started_ns;
-      event.latency_ns = since ? now_ns() - since : 0;
-      event.ok = status.ok();
-      listener_(event);
-      if (!status.ok() && slot.prefetched_unused) {
-        emit_locked(ExpertCacheEvent::Kind::kPrefetchWasted, slot.key, blob_bytes_[s]);
-      }
-    }
-    if (status.ok()) {
-      slot.state = SlotState::kReady;
-      st.bytes_read += blob_bytes_[s];
+      stopped_locked(s, &jobs);
+      if (was_prefetch_job) start_prefetches_locked(&jobs);
     } else {
-      slot.state = SlotState::kFailed;
-      slot.error = status;
-      ++st.load_failures;
-      if (slot.prefetched_unused) ++st.wasted_prefetches;
-      if (slot.pins == 0 && !slot.permanent) free_slot_locked(s);
+      if (was_prefetch_job) start_prefetches_locked(&jobs);
+      loaded_locked(s, status);
     }
+    // Once the cache closes, loader_ is being destroyed (the member is null already): no new
+    // reads. The loader itself outlives this call, which runs on one of its workers.
+    if (!closing_) loader = loader_.get();
   }
   cv_.notify_all();
-  if (!jobs.empty()) loader_->submit(std::move(jobs));
+  if (loader != nullptr && !jobs.empty()) loader->submit(std::move(jobs));
+}
+
+void ExpertCache::stopped_locked(int s, std::vector<LoadJob>* jobs) {
+  Slot& slot = slots_[s];
+  slot.stopping = false;
+  if (slot.pins > 0) {
+    // Demanded while it was being stopped: read it whole, as a demand read.
+    slot.prefetched_unused = false;
+    jobs->push_back(job_for_locked(s, /*urgent=*/true));
+    return;
+  }
+  LayerCacheStats& st = stats_locked(slot.key.layer);
+  --st.prefetches;  // part of it was read, none of it is used
+  ++st.cancelled_prefetches;
+  if (listener_) emit_locked(ExpertCacheEvent::Kind::kPrefetchCancelled, slot.key, 0);
+  free_slot_locked(s);
+}
+
+void ExpertCache::loaded_locked(int s, const Status& status) {
+  Slot& slot = slots_[s];
+  slot.stopping = false;  // it finished before the stop reached it
+  LayerCacheStats& st = stats_locked(slot.key.layer);
+  if (listener_) {
+    ExpertCacheEvent event;
+    event.kind = ExpertCacheEvent::Kind::kLoaded;
+    event.layer = slot.key.layer;
+    event.expert = slot.key.expert;
+    event.bytes = blob_bytes_[s];
+    event.demanded = slot.demanded_ns != 0;
+    const uint64_t since = event.demanded ? slot.demanded_ns : slot.load_started_ns;
+    event.latency_ns = since ? now_ns() - since : 0;
+    event.ok = status.ok();
+    listener_(event);
+    if (!status.ok() && slot.prefetched_unused) {
+      emit_locked(ExpertCacheEvent::Kind::kPrefetchWasted, slot.key, blob_bytes_[s]);
+    }
+  }
+  if (status.ok()) {
+    slot.state = SlotState::kReady;
+    st.bytes_read += blob_bytes_[s];
+  } else {
+    slot.state = SlotState::kFailed;
+    slot.error = status;
+    ++st.load_failures;
+    if (slot.prefetched_unused) ++st.wasted_prefetches;
+    if (slot.pins == 0 && !slot.permanent) free_slot_locked(s);
+  }
 }
 
 bool ExpertCache::resident(int64_t layer, int64_t expert) const {

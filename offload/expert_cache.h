@@ -137,6 +137,10 @@ class ExpertCache {
 
   ExpertCache() = default;
   void on_loaded(uint64_t slot, const Status& status);
+  // on_loaded's two outcomes: a prefetch stopped part-way (freed, or re-read whole if demanded
+  // meanwhile), or a read that finished (ready, or failed).
+  void stopped_locked(int slot, std::vector<LoadJob>* jobs);
+  void loaded_locked(int slot, const Status& status);
   // A slot for a new expert, evicting if needed; -1 if none can be had now.
   int take_slot_locked();
   void free_slot_locked(int slot);
