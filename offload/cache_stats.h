@@ -14,7 +14,7 @@ struct LayerCacheStats {
   uint64_t prefetches = 0;         // prefetch reads started
   uint64_t wasted_prefetches = 0;  // prefetched, then evicted (or failed) before any demand use
   uint64_t wasted_bytes = 0;
-  uint64_t cancelled_prefetches = 0;  // queued, then dropped before their read started
+  uint64_t cancelled_prefetches = 0;  // guessed, then dropped unread or stopped part-way
   uint64_t bytes_read = 0;         // from the device, demand and prefetch
   uint64_t stall_ns = 0;           // time demand users waited for reads or for a free slot
   uint64_t load_failures = 0;

@@ -353,15 +353,8 @@ int64_t ExpertCache::cancel_prefetches(int64_t layer, std::span<const int64_t> k
   std::lock_guard<std::mutex> lock(mutex_);
   // Guesses still waiting for their turn: all of the layer's go (those in `keep` are being
   // demanded now, or come back with the newer guess).
-  int64_t waiting_dropped = 0;
-  for (auto it = prefetch_waiting_.begin(); it != prefetch_waiting_.end();) {
-    if (it->layer == layer) {
-      it = prefetch_waiting_.erase(it);
-      ++waiting_dropped;
-    } else {
-      ++it;
-    }
-  }
+  const auto waiting_dropped =
+      static_cast<int64_t>(std::erase_if(prefetch_waiting_, [&](const ExpertKey& k) { return k.layer == layer; }));
   std::vector<int> dropped;
   int64_t stopping = 0;
   for (auto it = index_.lower_bound({layer, std::numeric_limits<int64_t>::min()});
@@ -379,12 +372,8 @@ int64_t ExpertCache::cancel_prefetches(int64_t layer, std::span<const int64_t> k
     }
   }
   for (int s : dropped) {
-    LayerCacheStats& st = stats_locked(layer);
-    --st.prefetches;  // counted when its job was made; it never read
-    ++st.cancelled_prefetches;
-    --prefetch_jobs_;
-    if (listener_) emit_locked(ExpertCacheEvent::Kind::kPrefetchCancelled, slots_[s].key, 0);
-    free_slot_locked(s);
+    --prefetch_jobs_;  // it will not call back
+    drop_prefetch_locked(s);
   }
   stats_locked(layer).cancelled_prefetches += static_cast<uint64_t>(waiting_dropped);
   if (!dropped.empty()) {
@@ -433,10 +422,14 @@ void ExpertCache::stopped_locked(int s, std::vector<LoadJob>* jobs) {
     jobs->push_back(job_for_locked(s, /*urgent=*/true));
     return;
   }
-  LayerCacheStats& st = stats_locked(slot.key.layer);
-  --st.prefetches;  // part of it was read, none of it is used
+  drop_prefetch_locked(s);
+}
+
+void ExpertCache::drop_prefetch_locked(int s) {
+  LayerCacheStats& st = stats_locked(slots_[s].key.layer);
+  --st.prefetches;  // counted when its job was made; none of it is used
   ++st.cancelled_prefetches;
-  if (listener_) emit_locked(ExpertCacheEvent::Kind::kPrefetchCancelled, slot.key, 0);
+  if (listener_) emit_locked(ExpertCacheEvent::Kind::kPrefetchCancelled, slots_[s].key, 0);
   free_slot_locked(s);
 }
 

@@ -56,7 +56,7 @@ struct ExpertCacheEvent {
     kMiss,            // demand: not resident, a read was started
     kPrefetchStart,   // prefetch: a read was started
     kPrefetchWasted,  // a prefetched expert was evicted (or its read failed) before any demand use
-    kPrefetchCancelled,  // a queued prefetch was dropped before its read started
+    kPrefetchCancelled,  // a prefetch was dropped before its read started, or stopped part-way
     kLoaded,          // a read completed (ok or failed)
   };
   Kind kind = Kind::kHit;
@@ -100,9 +100,10 @@ class ExpertCache {
   void unpin(int64_t layer, int64_t expert);
   // Loads experts that are not resident into slots nobody needs now; never waits.
   void prefetch(int64_t layer, std::span<const int64_t> experts);
-  // Drops the prefetches of `layer` whose reads have not started and whose expert is not in
-  // `keep` (the layer's real routing, or a newer guess): their slots come free and the disk
-  // time goes to reads that are needed. Returns how many were dropped.
+  // Cancels the prefetches of `layer` whose expert is not in `keep` (the layer's real routing,
+  // or a newer guess): guesses still waiting and reads not started are dropped (their slots
+  // come free now), started reads stop after the requests in flight (freed when they land),
+  // so the disk time goes to reads that are needed. Returns how many were cancelled.
   int64_t cancel_prefetches(int64_t layer, std::span<const int64_t> keep);
 
   bool resident(int64_t layer, int64_t expert) const;
@@ -141,6 +142,8 @@ class ExpertCache {
   // meanwhile), or a read that finished (ready, or failed).
   void stopped_locked(int slot, std::vector<LoadJob>* jobs);
   void loaded_locked(int slot, const Status& status);
+  // A cancelled prefetch's slot comes free; it counts as cancelled, not as a prefetch read.
+  void drop_prefetch_locked(int slot);
   // A slot for a new expert, evicting if needed; -1 if none can be had now.
   int take_slot_locked();
   void free_slot_locked(int slot);
