@@ -140,6 +140,14 @@ class GatedBackend : public ReadBackend {
   std::vector<uint64_t> offsets_;
 };
 
+// The plain read path of `path` behind a gate that starts closed.
+std::unique_ptr<GatedBackend> gated_backend(const std::string& path) {
+  std::string reason;
+  auto inner = open_read_backend(path, {}, &reason);
+  REQUIRE_MESSAGE(inner.ok(), inner.status().to_string());
+  return std::make_unique<GatedBackend>(std::move(inner).value());
+}
+
 }  // namespace
 
 TEST_CASE("prefetches the routing does not name are cancelled before they read, named ones still load") {
@@ -147,10 +155,7 @@ TEST_CASE("prefetches the routing does not name are cancelled before they read, 
   const std::string path = synth_container(dir, "m.mst");
   auto reader = ContainerReader::open(path);
   REQUIRE(reader.ok());
-  std::string reason;
-  auto inner = open_read_backend(path, {}, &reason);
-  REQUIRE(inner.ok());
-  auto gated = std::make_unique<GatedBackend>(std::move(inner).value());
+  auto gated = gated_backend(path);
   GatedBackend* gate = gated.get();
   auto cache = make_cache(**reader, 6, {}, std::move(gated));
   std::vector<ExpertCacheEvent::Kind> cancelled_events;
@@ -195,10 +200,7 @@ TEST_CASE("a prefetch cancelled after its read started stops part-way, and one d
   REQUIRE(b7.padded_size >= 4 * 4096);
   for (const bool demanded : {false, true}) {
     CAPTURE(demanded);
-    std::string reason;
-    auto inner = open_read_backend(path, {}, &reason);
-    REQUIRE(inner.ok());
-    auto gated = std::make_unique<GatedBackend>(std::move(inner).value());
+    auto gated = gated_backend(path);
     GatedBackend* gate = gated.get();
     ExpertCacheOptions options;
     options.slots = 4;
@@ -237,10 +239,7 @@ TEST_CASE("a guess takes a slot (evicting) only when its read is next in line") 
   const std::string path = synth_container(dir, "m.mst");
   auto reader = ContainerReader::open(path);
   REQUIRE(reader.ok());
-  std::string reason;
-  auto inner = open_read_backend(path, {}, &reason);
-  REQUIRE(inner.ok());
-  auto gated = std::make_unique<GatedBackend>(std::move(inner).value());
+  auto gated = gated_backend(path);
   GatedBackend* gate = gated.get();
   auto cache = make_cache(**reader, 6, {}, std::move(gated));
   gate->open();
