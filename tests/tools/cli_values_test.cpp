@@ -59,9 +59,12 @@ const std::vector<BadValue> kBadValues = {
     {"run {M} --tokens 0 --cache-policy lfu", "--cache-policy"},  // without --ram-budget
     {"run {M} --tokens 0 --io-backend pread", "--io-backend"},
     {"run {M} --tokens 0 --prefetch-margin 1", "--prefetch-margin"},
+    {"run {M} --tokens 0 --prefetch-lookahead 2", "--prefetch-lookahead"},
     {"run {M} --tokens 0 --ram-budget 1G --io-backend foo", "--io-backend"},
     {"run {M} --tokens 0 --ram-budget 1G --cache-policy mru", "--cache-policy"},
     {"run {M} --tokens 0 --ram-budget 1G --prefetch-margin -5", "--prefetch-margin"},
+    {"run {M} --tokens 0 --ram-budget 1G --prefetch-lookahead 0", "--prefetch-lookahead"},
+    {"run {M} --tokens 0 --ram-budget 1G --prefetch-lookahead x", "--prefetch-lookahead"},
     {"run {M} --tokens 0 --ram-budget 1G --queue-depth 0", "--queue-depth"},
     {"run {M} --tokens 0 --ram-budget 1G --request-size 5000", "--request-size"},
     {"run {M} --tokens 0 --ram-budget 1G --verify-blobs maybe", "--verify-blobs"},
