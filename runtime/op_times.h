@@ -17,6 +17,10 @@ struct OpTimes {
   uint64_t steps = 0;
 
   uint64_t total_ns() const { return attention_ns + dense_ffn_ns + moe_ns + head_ns + other_ns; }
+  OpTimes plus(const OpTimes& other) const {
+    return {attention_ns + other.attention_ns, dense_ffn_ns + other.dense_ffn_ns, moe_ns + other.moe_ns,
+            head_ns + other.head_ns,           other_ns + other.other_ns,         steps + other.steps};
+  }
   OpTimes minus(const OpTimes& earlier) const {
     return {attention_ns - earlier.attention_ns, dense_ffn_ns - earlier.dense_ffn_ns, moe_ns - earlier.moe_ns,
             head_ns - earlier.head_ns,           other_ns - earlier.other_ns,         steps - earlier.steps};

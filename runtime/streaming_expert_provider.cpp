@@ -49,12 +49,17 @@ void StreamingExpertProvider::release(const AcquiredExpert& expert) {
 void StreamingExpertProvider::prefetch(int64_t layer, std::span<const int64_t> experts) {
   predicted_[layer].assign(experts.begin(), experts.end());
   ++recall_.hints;
-  // A hint for a prompt chunk names every expert any of its rows may pick: reading more than
-  // a quarter of the slots ahead would evict what the layers in between still use.
-  const bool too_many = static_cast<int64_t>(experts.size()) > std::max<int64_t>(1, window_limit_ / 4);
-  if (recent_precision_ < min_precision_ || too_many) {
+  if (recent_precision_ < min_precision_) {
     ++recall_.gated;  // scored when the layer runs, so the gate opens again if guesses improve
     return;
+  }
+  // Guesses come best first. Reading more than a quarter of the slots ahead (a prompt chunk's
+  // union, or a small cache) would evict what the layers in between still use: read the best
+  // quarter. Refusing the whole hint instead left a 22-slot cache with no prefetch at all.
+  const auto limit = static_cast<size_t>(std::max<int64_t>(1, window_limit_ / 4));
+  if (experts.size() > limit) {
+    ++recall_.truncated;
+    experts = experts.first(limit);
   }
   // A newer guess for the layer (made closer to it) replaces the older one's unstarted reads.
   cache_.cancel_prefetches(layer, experts);

@@ -11,8 +11,8 @@
 // priority, so a wrong guess costs little: on issue 26's full-width model, reading every
 // guess at 55-60 % precision went from 15 % slower than none (8 GiB) to faster in 7 of 9
 // pairs at 8, 12 and 20 GiB (-8 % to +29 %; docs/benchmarks.md). The gate only stops
-// guesses that are mostly wrong. A hint naming more than a quarter of the slots (a prompt chunk's
-// union) is only scored too.
+// guesses that are mostly wrong. Of a hint naming more than a quarter of the slots (a prompt
+// chunk's union, or a small cache), only the best quarter is read.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +33,8 @@ struct PrefetchRecall {
   uint64_t needed = 0;     // experts those layers actually used
   uint64_t correct = 0;    // needed and predicted
   uint64_t hints = 0;      // layer steps with a prediction
-  uint64_t gated = 0;      // of those, scored only (precision too low or too many named)
+  uint64_t gated = 0;      // of those, scored only (precision too low)
+  uint64_t truncated = 0;  // of those, read only in part (more named than a quarter of the slots)
   double precision() const { return predicted ? static_cast<double>(correct) / static_cast<double>(predicted) : 0.0; }
   double recall() const { return needed ? static_cast<double>(correct) / static_cast<double>(needed) : 0.0; }
 };

@@ -107,12 +107,13 @@ std::string streaming_report(const StreamingSession& session) {
   char line[512];
   std::snprintf(line, sizeof(line),
                 "prefetch: recall %.1f%% (%llu of %llu needed experts predicted, %llu named), precision %.1f%%, "
-                "read for %llu of %llu layer steps (the rest only scored: precision under %.0f%% or more than a quarter of the slots), "
+                "read for %llu of %llu layer steps (the rest only scored: precision under %.0f%%; %llu cut to a quarter of the slots), "
                 "%llu prefetched unused and evicted (%s wasted)\n",
                 100.0 * r.recall(), static_cast<unsigned long long>(r.correct),
                 static_cast<unsigned long long>(r.needed), static_cast<unsigned long long>(r.predicted),
                 100.0 * r.precision(), static_cast<unsigned long long>(r.hints - r.gated),
                 static_cast<unsigned long long>(r.hints), 100.0 * session.provider->prefetch_min_precision(),
+                static_cast<unsigned long long>(r.truncated),
                 static_cast<unsigned long long>(total.wasted_prefetches), format_bytes(total.wasted_bytes).c_str());
   out += line;
   const LoaderCounters lc = session.cache->loader().counters();

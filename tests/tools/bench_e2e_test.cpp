@@ -3,7 +3,9 @@
 // bound; inside a kernel memory cgroup where one can be made. Bad flags are usage errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <regex>
+#include <vector>
 #include <string>
 
 #include "support/cli_runner.h"
@@ -75,6 +77,46 @@ TEST_CASE("bench e2e --paired-read compares every decode step with a read stream
   CHECK(bad.exit_code == 2);
 }
 
+TEST_CASE("bench e2e --baseline prefetch-off --rounds 3: both arms in turn, each arm's spread and every round's ratio") {
+  TempDir dir;
+  const std::string model = dir.file("m.mst");
+  REQUIRE(run_shell(cli() + " synth --preset tiny --experts 64 --quiet --out " + model).exit_code == 0);
+  const CliResult o = run_shell(cli() + " bench e2e " + model +
+                                " --ram-budget 512M --baseline prefetch-off --rounds 3 --new-tokens 6 --fio-seconds 0 "
+                                "--triad-mb 16 --triad-seconds 0.05 --threads 1");
+  REQUIRE_MESSAGE(o.exit_code == 0, o.output);
+  // ABBA: streaming #1, off #1, off #2, streaming #2, streaming #3, off #3 (rows in the order run).
+  const std::string rows[] = {"| streaming #1 |", "| prefetch off #1 |", "| prefetch off #2 |",
+                              "| streaming #2 |",  "| streaming #3 |",    "| prefetch off #3 |"};
+  size_t at = 0;
+  for (const std::string& row : rows) {
+    const size_t found = o.output.find(row, at);
+    REQUIRE_MESSAGE(found != std::string::npos, (row + " in order\n" + o.output));
+    at = found;
+  }
+  std::smatch m;
+  for (const char* arm : {"streaming", "prefetch off"}) {
+    REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex(std::string(arm) + ", 3 rounds: ([0-9.]+) tok/s median "
+                                                              "\\(least ([0-9.]+), most ([0-9.]+)\\)")),
+                    o.output);
+    CHECK(std::stod(m[2]) <= std::stod(m[1]));
+    CHECK(std::stod(m[1]) <= std::stod(m[3]));
+    CHECK(std::stod(m[2]) > 0);
+  }
+  REQUIRE(std::regex_search(o.output, m, std::regex("streaming / prefetch off, round by round: ([0-9.]+) ([0-9.]+) "
+                                                    "([0-9.]+); median ([0-9.]+), at least as fast in ([0-3]) of 3 rounds")));
+  // The median of the three ratios is the middle one.
+  std::vector<double> ratios{std::stod(m[1]), std::stod(m[2]), std::stod(m[3])};
+  std::sort(ratios.begin(), ratios.end());
+  CHECK(std::stod(m[4]) == doctest::Approx(ratios[1]).epsilon(0.01));
+  const int faster = static_cast<int>(std::count_if(ratios.begin(), ratios.end(), [](double r) { return r >= 1.0; }));
+  CHECK(std::stoi(m[5]) == faster);
+  // The prefetch-off arm read no guesses: only the streamed rounds print their guesses.
+  CHECK(o.output.find("prefetch off #1: ") == std::string::npos);
+  CHECK(o.output.find("streaming (3 rounds): a decode step by operation") != std::string::npos);
+  CHECK(o.output.find("prefetch off (3 rounds): a decode step by operation") != std::string::npos);
+}
+
 TEST_CASE("bench e2e: a budget is required and flags are checked") {
   TempDir dir;
   const std::string model = dir.file("m.mst");
@@ -84,7 +126,13 @@ TEST_CASE("bench e2e: a budget is required and flags are checked") {
   CHECK(o.output.find("--ram-budget is required") != std::string::npos);
   o = run_shell(cli() + " bench e2e " + model + " --ram-budget 64M --baseline disk");
   CHECK(o.exit_code == 2);
-  CHECK(o.output.find("--baseline takes none or mmap") != std::string::npos);
+  CHECK(o.output.find("--baseline takes none, mmap or prefetch-off") != std::string::npos);
+  o = run_shell(cli() + " bench e2e " + model + " --ram-budget 64M --baseline prefetch-off --prefetch-margin -1");
+  CHECK(o.exit_code == 2);
+  CHECK(o.output.find("compares against prefetch on") != std::string::npos);
+  o = run_shell(cli() + " bench e2e " + model + " --ram-budget 64M --rounds 0");
+  CHECK(o.exit_code == 2);
+  CHECK(o.output.find("--rounds") != std::string::npos);
   o = run_shell(cli() + " bench e2e --help");
   CHECK(o.exit_code == 0);
   CHECK(o.output.find("--cgroup") != std::string::npos);

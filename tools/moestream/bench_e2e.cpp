@@ -8,7 +8,10 @@
 //   memory bound = (non-expert bytes every step reads + routed expert bytes used) / triad
 // and the time per token over the larger of the two. `--baseline mmap` then runs the same
 // decode with the experts left in the memory-mapped file and no expert cache (how a page-cache
-// engine behaves), under the same cgroup.
+// engine behaves), under the same cgroup; `--baseline prefetch-off` the same streamed decode
+// without pre-gating. `--rounds N` repeats both arms in turn (ABBA order, the page cache dropped
+// before each with --drop-caches) and prints each arm's spread and the per-round ratio: on a
+// host whose disk and memory swing by 1.5x within minutes, only arms run side by side compare.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -150,15 +153,20 @@ int run_bench_e2e(int argc, char** argv) {
                  "Decode tok/s under --ram-budget against the I/O bound (fio) and the memory bound (triad) measured in "
                  "the same run; optionally under a kernel-enforced cgroup limit and against a plain-mmap baseline.");
   std::string model_path, baseline = "none", kv = "f32", speculative = "off";
-  int64_t prompt_tokens = 8, new_tokens = 32, seed = 1, triad_mb = 256;
+  int64_t prompt_tokens = 8, new_tokens = 32, seed = 1, triad_mb = 256, rounds = 1;
   double fio_seconds = 5, triad_seconds = 0.5, paired_seconds = 0;
   bool use_cgroup = false, drop_caches = false;
   args.positional("MODEL.mst", &model_path, "the model container");
   args.option("--prompt-tokens", &prompt_tokens, "N", "random prompt tokens before the decode (default 8)", 1, 1 << 20);
   args.option("--new-tokens", &new_tokens, "N", "tokens decoded (default 32)", 2, 1 << 20);
   args.option("--seed", &seed, "S", "prompt seed (default 1)", 0, INT64_MAX);
-  args.option("--baseline", &baseline, "none|mmap",
-              "also decode with the experts read through the page cache from the mapped file, no expert cache");
+  args.option("--baseline", &baseline, "none|mmap|prefetch-off",
+              "also decode with the experts read through the page cache from the mapped file, no expert cache (mmap), "
+              "or streamed without pre-gating (prefetch-off)");
+  args.option("--rounds", &rounds, "N",
+              "run the streamed decode and the baseline N times each, in turn (ABBA), and print each one's spread and "
+              "the ratio of every pair (default 1)",
+              1, 100);
   args.option("--kv-cache", &kv, "f32|bf16", "KV cache precision (default f32)");
   args.option("--speculative", &speculative, "mtp|off",
               "also decode with MTP speculation, with its own drafts and with drafts forced right (default off)");
@@ -182,7 +190,12 @@ int run_bench_e2e(int argc, char** argv) {
   if (Status s = kernel_flags.apply(); !s.ok()) return usage_error("bench e2e", s);
   if (!streaming.enabled()) return usage_error("bench e2e", "--ram-budget is required");
   if (Status s = streaming.validate(args); !s.ok()) return usage_error("bench e2e", s);
-  if (baseline != "none" && baseline != "mmap") return usage_error("bench e2e", "--baseline takes none or mmap");
+  if (baseline != "none" && baseline != "mmap" && baseline != "prefetch-off") {
+    return usage_error("bench e2e", "--baseline takes none, mmap or prefetch-off");
+  }
+  if (baseline == "prefetch-off" && streaming.prefetch_margin < 0) {
+    return usage_error("bench e2e", "--baseline prefetch-off compares against prefetch on: drop --prefetch-margin -1");
+  }
   if (speculative != "off" && speculative != "mtp") return usage_error("bench e2e", "--speculative takes mtp or off");
   auto precision = parse_kv_cache_precision(kv);
   if (!precision.ok()) return usage_error("bench e2e", precision.status());
@@ -263,17 +276,53 @@ int run_bench_e2e(int argc, char** argv) {
     }
   }
 
-  if (drop_caches) std::printf("%s\n", drop_page_cache().c_str());
-  std::fflush(stdout);
   std::mt19937 rng(static_cast<uint32_t>(seed));
   std::vector<int32_t> prompt;
   std::vector<DecodeRun> runs;
   auto options = single_sequence_options(streaming, kernel_flags, *precision, prompt_tokens, new_tokens, false);
   if (!options.ok()) return usage_error("bench e2e", options.status());
   for (int64_t t = 0; t < prompt_tokens; ++t) prompt.push_back(static_cast<int32_t>(rng() % vocab));
-  auto streamed = decode(model_path, *options, prompt, new_tokens, cgroup.get(), "streaming", paired.get(), paired_seconds);
-  if (!streamed.ok()) return report_error(streamed.status());
-  runs.push_back(*streamed);
+
+  // The arms: the streamed decode and the baseline, if any.
+  struct Arm {
+    std::string label;
+    EngineOptions options;
+    bool paired_read = false;
+  };
+  std::vector<Arm> arms{{"streaming", *options, true}};
+  if (baseline == "mmap") {
+    StreamingFlags none = streaming;
+    none.ram_budget.clear();
+    auto plain = single_sequence_options(none, kernel_flags, *precision, prompt_tokens, new_tokens, false);
+    if (!plain.ok()) return usage_error("bench e2e", plain.status());
+    arms.push_back({"mmap", *plain, false});
+  } else if (baseline == "prefetch-off") {
+    StreamingFlags off = streaming;
+    off.prefetch_margin = -1;
+    auto unguessed = single_sequence_options(off, kernel_flags, *precision, prompt_tokens, new_tokens, false);
+    if (!unguessed.ok()) return usage_error("bench e2e", unguessed.status());
+    arms.push_back({"prefetch off", *unguessed, false});
+  }
+  // runs_of[a]: the indexes in `runs` of arm a's rounds.
+  std::vector<std::vector<size_t>> runs_of(arms.size());
+  for (int64_t round = 0; round < rounds; ++round) {
+    // ABBA: an arm that always ran second would always meet the host a little later.
+    for (size_t k = 0; k < arms.size(); ++k) {
+      const size_t a = round % 2 == 0 ? k : arms.size() - 1 - k;
+      const Arm& arm = arms[a];
+      if (drop_caches) std::printf("%s\n", drop_page_cache().c_str());
+      std::fflush(stdout);
+      const std::string label = rounds > 1 ? arm.label + " #" + std::to_string(round + 1) : arm.label;
+      auto run = decode(model_path, arm.options, prompt, new_tokens, cgroup.get(), label,
+                        arm.paired_read ? paired.get() : nullptr, paired_seconds);
+      if (!run.ok()) return report_error(run.status());
+      if (!runs.empty() && run->output != runs.front().output) {
+        return report_error(internal_error(label + " decoded other tokens than " + runs.front().label));
+      }
+      runs_of[a].push_back(runs.size());
+      runs.push_back(std::move(run).value());
+    }
+  }
   if (speculative == "mtp") {
     // With the MTP layer's drafts, then with drafts forced right (the tokens of the run
     // above): the step cost at acceptance 1.0, the bound on what speculation can give.
@@ -282,7 +331,7 @@ int run_bench_e2e(int argc, char** argv) {
     auto drafted = decode(model_path, spec, prompt, new_tokens, cgroup.get(), "mtp drafts");
     if (!drafted.ok()) return report_error(drafted.status());
     runs.push_back(*drafted);
-    const std::vector<int32_t> reference = streamed->output;
+    const std::vector<int32_t> reference = runs.front().output;
     spec.draft_override = [&](std::span<const int32_t> history, int32_t) -> int32_t {
       const size_t generated = history.size() - prompt.size();  // history ends with output[generated - 1]
       return generated < reference.size() ? reference[generated] : -1;
@@ -293,17 +342,6 @@ int run_bench_e2e(int argc, char** argv) {
       return report_error(internal_error("speculative decoding changed the greedy output"));
     }
     runs.push_back(*forced);
-  }
-  if (baseline == "mmap") {
-    if (drop_caches) std::printf("%s\n", drop_page_cache().c_str());
-    std::fflush(stdout);
-    StreamingFlags none = streaming;
-    none.ram_budget.clear();
-    auto plain = single_sequence_options(none, kernel_flags, *precision, prompt_tokens, new_tokens, false);
-    if (!plain.ok()) return usage_error("bench e2e", plain.status());
-    auto mapped = decode(model_path, *plain, prompt, new_tokens, cgroup.get(), "mmap");
-    if (!mapped.ok()) return report_error(mapped.status());
-    runs.push_back(*mapped);
   }
 
   const double memory_bytes = static_cast<double>(touched.every_step) +
@@ -326,6 +364,44 @@ int run_bench_e2e(int argc, char** argv) {
                 r.per_token_s() > 0 ? 1.0 / r.per_token_s() : 0, 1e3 * r.per_token_s(),
                 format_bytes(static_cast<uint64_t>(r.bytes_per_token())).c_str(), hit, 1e3 * io_bound, 1e3 * memory_bound,
                 larger > 0 ? r.per_token_s() / larger : 0, peak);
+  }
+  // Several rounds: each arm's spread, and the arms compared round by round.
+  if (rounds > 1) {
+    std::vector<std::vector<double>> tok_s(arms.size()), of_bound(arms.size());
+    for (size_t a = 0; a < arms.size(); ++a) {
+      for (size_t i : runs_of[a]) {
+        const DecodeRun& r = runs[i];
+        if (r.per_token_s() <= 0) continue;
+        const double io_bound = fio_bw > 0 ? r.bytes_per_token() / fio_bw : 0;
+        const double larger = std::max(io_bound, memory_bound);
+        tok_s[a].push_back(1.0 / r.per_token_s());
+        if (larger > 0) of_bound[a].push_back(r.per_token_s() / larger);
+      }
+      if (tok_s[a].empty()) continue;
+      const Stats t = stats_of(tok_s[a]);
+      std::printf("%s, %zu rounds: %.2f tok/s median (least %.2f, most %.2f)", arms[a].label.c_str(), tok_s[a].size(),
+                  t.median, t.min, t.max);
+      if (!of_bound[a].empty()) {
+        const Stats b = stats_of(of_bound[a]);
+        std::printf("; %.2f x the larger bound median (%.2f..%.2f)", b.median, b.min, b.max);
+      }
+      std::printf("\n");
+    }
+    if (arms.size() == 2 && tok_s[0].size() == tok_s[1].size() && !tok_s[0].empty()) {
+      std::vector<double> ratio;
+      int faster = 0;
+      std::string each;
+      for (size_t i = 0; i < tok_s[0].size(); ++i) {
+        ratio.push_back(tok_s[0][i] / tok_s[1][i]);
+        if (ratio.back() >= 1.0) ++faster;
+        char one[32];
+        std::snprintf(one, sizeof one, "%s%.2f", i ? " " : "", ratio.back());
+        each += one;
+      }
+      const Stats q = stats_of(ratio);
+      std::printf("%s / %s, round by round: %s; median %.2f, at least as fast in %d of %zu rounds\n",
+                  arms[0].label.c_str(), arms[1].label.c_str(), each.c_str(), q.median, faster, ratio.size());
+    }
   }
   // The bound above counts every byte read, a prefetch's wrong guesses included; the bound of
   // the reads the tokens needed (misses and the guesses they used) is the one a prefetcher
@@ -381,19 +457,35 @@ int run_bench_e2e(int argc, char** argv) {
                 bytes > 0 ? format_bytes(static_cast<uint64_t>(bytes)).c_str() : "-", rate);
   };
   const double routed_bytes = static_cast<double>(moe_layers * routed) * static_cast<double>(expert_bytes);
-  for (const DecodeRun& r : runs) {
-    if (r.ops.steps == 0) continue;
+  // One table per run, or with rounds one per arm over all its rounds.
+  std::vector<std::pair<std::string, OpTimes>> op_tables;
+  std::vector<bool> in_an_arm(runs.size(), false);
+  if (rounds > 1) {
+    for (size_t a = 0; a < arms.size(); ++a) {
+      OpTimes sum;
+      for (size_t i : runs_of[a]) {
+        sum = sum.plus(runs[i].ops);
+        in_an_arm[i] = true;
+      }
+      op_tables.emplace_back(arms[a].label + " (" + std::to_string(runs_of[a].size()) + " rounds)", sum);
+    }
+  }
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (!in_an_arm[i]) op_tables.emplace_back(runs[i].label, runs[i].ops);
+  }
+  for (const auto& [label, ops] : op_tables) {
+    if (ops.steps == 0) continue;
     std::printf("\n%s: a decode step by operation (%llu steps; GB/s = the weights it reads / its time, the routed "
                 "experts whether from memory or disk)\n",
-                r.label.c_str(), static_cast<unsigned long long>(r.ops.steps));
+                label.c_str(), static_cast<unsigned long long>(ops.steps));
     std::printf("| operation | ms/step | share | weights/step | GB/s |\n|---|---|---|---|---|\n");
-    const uint64_t all = r.ops.total_ns();
-    op_row("attention", r.ops.attention_ns, r.ops.steps, all, static_cast<double>(touched.attention));
-    op_row("dense FFN", r.ops.dense_ffn_ns, r.ops.steps, all, static_cast<double>(touched.dense_ffn));
-    op_row("MoE (router, shared and routed experts)", r.ops.moe_ns, r.ops.steps, all,
+    const uint64_t all = ops.total_ns();
+    op_row("attention", ops.attention_ns, ops.steps, all, static_cast<double>(touched.attention));
+    op_row("dense FFN", ops.dense_ffn_ns, ops.steps, all, static_cast<double>(touched.dense_ffn));
+    op_row("MoE (router, shared and routed experts)", ops.moe_ns, ops.steps, all,
            static_cast<double>(touched.moe_shared) + routed_bytes);
-    op_row("output head", r.ops.head_ns, r.ops.steps, all, static_cast<double>(touched.head));
-    op_row("other (embedding, bookkeeping)", r.ops.other_ns, r.ops.steps, all, 0);
+    op_row("output head", ops.head_ns, ops.steps, all, static_cast<double>(touched.head));
+    op_row("other (embedding, bookkeeping)", ops.other_ns, ops.steps, all, 0);
   }
   for (const DecodeRun& r : runs) {
     if (r.drafts == 0) continue;

@@ -21,7 +21,8 @@ struct Stats {
 
 inline Stats stats_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  return {v[v.size() / 2], v.front(), v.back()};
+  const size_t n = v.size();
+  return {n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]), v.front(), v.back()};
 }
 
 // Calls fn(i) with i = 0, 1, ... for about `seconds`; returns calls per second.
