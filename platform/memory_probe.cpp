@@ -1,5 +1,7 @@
 #include "platform/memory_probe.h"
 
+#include <mimalloc.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -39,6 +41,8 @@ std::optional<uint64_t> read_limit_file(const std::string& path) {
 }
 
 }  // namespace
+
+void return_free_memory_to_os() { mi_collect(true); }
 
 uint64_t current_rss_bytes() { return read_kb_field("/proc/self/status", "VmRSS"); }
 uint64_t peak_rss_bytes() { return read_kb_field("/proc/self/status", "VmHWM"); }

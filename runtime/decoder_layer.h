@@ -39,7 +39,8 @@ struct StepContext {
   AttentionForm attention_form = AttentionForm::kAbsorbed;
   const RoutingObserver* routing_observer = nullptr;  // may be null
   // Called after a layer's attention, before its FFN, with the residual stream [T, hidden]
-  // (pre-gating of the next layer's experts); may be null.
+  // (pre-gating of the next layer's experts), and in a MoE layer with shared experts again
+  // once they are done, with the residual plus their output; may be null.
   const std::function<void(int64_t layer, const float* hidden, int64_t tokens)>* after_attention = nullptr;
   OpTimes* op_times = nullptr;  // where the layer adds its attention / FFN time; may be null
 };

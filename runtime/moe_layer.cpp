@@ -35,7 +35,7 @@ Result<MoeLayer> MoeLayer::load(const WeightSource& source, const ModelConfig& c
 
 Status MoeLayer::forward(const float* x, int64_t tokens, const int64_t* positions,
                          ExpertProvider& experts, const RoutingObserver* observer, float* out,
-                         ScratchArena& arena) const {
+                         ScratchArena& arena, const SharedOutputHook* after_shared) const {
   ScratchArena::Scope scope(arena);
   const int64_t n = router_.experts;
   const int64_t k = router_.top_k;
@@ -93,6 +93,7 @@ Status MoeLayer::forward(const float* x, int64_t tokens, const int64_t* position
   if (shared_) {
     shared_out = arena.take<float>(static_cast<size_t>(tokens * hidden_));
     swiglu_ffn(*shared_, x, tokens, shared_out, arena);
+    if (after_shared && *after_shared) (*after_shared)(shared_out);
   }
   for (int64_t done = 0; done < needed_count; ++done) {
     auto acquired = experts.acquire_next_ready();

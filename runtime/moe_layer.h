@@ -22,6 +22,10 @@ namespace moestream {
 // Called once per MoE layer and token with the router's decision (tests, traces).
 using RoutingObserver =
     std::function<void(int64_t layer, int64_t position, const RoutingDecision& decision)>;
+// Called with the shared experts' output ([T, hidden]) as soon as it is computed, while the
+// routed experts' reads are still in flight (pre-gating the next layer from a closer guess of
+// its input).
+using SharedOutputHook = std::function<void(const float* shared_out)>;
 
 class MoeLayer {
  public:
@@ -32,9 +36,11 @@ class MoeLayer {
 
   // x: [T, hidden] (already normed), row t at position positions[t] (rows of several
   // sequences may share a step); out: [T, hidden]. Each routed expert is acquired once for
-  // all rows that picked it. Working memory comes from `arena`.
+  // all rows that picked it. Working memory comes from `arena`. `after_shared` (optional) is
+  // called once the shared experts are done (not at all without shared experts).
   Status forward(const float* x, int64_t tokens, const int64_t* positions, ExpertProvider& experts,
-                 const RoutingObserver* observer, float* out, ScratchArena& arena) const;
+                 const RoutingObserver* observer, float* out, ScratchArena& arena,
+                 const SharedOutputHook* after_shared = nullptr) const;
 
   // Pre-gating: this layer's router applied to `x` ([T, hidden], normed as this layer's
   // input would be) names the experts it will probably pick: per token the top-k plus the

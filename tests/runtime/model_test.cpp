@@ -360,9 +360,10 @@ TEST_CASE("with a lookahead, a MoE layer after dense layers is pre-gated from ea
     KvCache kv = model.new_kv_cache();
     REQUIRE(model.forward(prompt, kv, {&reference, nullptr}).ok());
   }
-  // Lookahead N: layer 3 is guessed after the attention of layers 3-N..2, layer 4 after layer 3's.
+  // Lookahead N: layer 3 is guessed after the attention of layers 3-N..2, layer 4 after layer
+  // 3's attention and again after its shared expert.
   const std::vector<std::pair<int64_t, std::vector<int64_t>>> expected = {
-      {1, {3, 4}}, {2, {3, 3, 4}}, {3, {3, 3, 3, 4}}, {8, {3, 3, 3, 4}}};
+      {1, {3, 4, 4}}, {2, {3, 3, 4, 4}}, {3, {3, 3, 3, 4, 4}}, {8, {3, 3, 3, 4, 4}}};
   for (const auto& [lookahead, layers] : expected) {
     CAPTURE(lookahead);
     model.set_prefetch_margin(1, lookahead);

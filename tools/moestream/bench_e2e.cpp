@@ -61,6 +61,7 @@ struct DecodeRun {
   uint64_t hits = 0, misses = 0;
   uint64_t prefetch_reads = 0, prefetch_used = 0;  // guesses read, and those a layer then used
   uint64_t peak = 0;            // cgroup peak during the run (0 without --cgroup)
+  double fio_bw = 0;            // the device's bandwidth measured before the run's round (0: none)
   uint64_t limit_hits = 0;
   std::vector<int32_t> output;  // the generated ids
   uint64_t drafts = 0, accepted = 0;
@@ -223,21 +224,24 @@ int run_bench_e2e(int argc, char** argv) {
   }
   const uint64_t expert_bytes = scanned.largest_raw, blob_bytes = scanned.largest_padded;
 
-  double fio_bw = 0;
-  if (fio_seconds > 0) {
+  // The device's bandwidth, 0 when fio is skipped or fails. With rounds it is measured again
+  // before each: this disk's bandwidth moved by 25 % between minutes.
+  const auto measure_fio = [&](const std::string& when) -> double {
+    if (fio_seconds <= 0) return 0;
     const uint64_t size = std::min<uint64_t>(*request, (blob_bytes + 4095) / 4096 * 4096);
     std::string cmd;
     auto f = run_fio(model_path, scanned.region_begin, scanned.region_end - scanned.region_begin, size,
                      static_cast<unsigned>(streaming.queue_depth),
                      fio_seconds, (blob_bytes + size - 1) / size, &cmd);
-    if (f.ok()) {
-      fio_bw = *f;
-      std::printf("fio: %.0f MB/s (%s requests, depth %lld)\n", fio_bw / 1e6, format_bytes(size).c_str(),
-                  static_cast<long long>(streaming.queue_depth));
-    } else {
-      std::printf("fio: %s (no I/O bound)\n", f.status().message().c_str());
+    if (!f.ok()) {
+      std::printf("fio%s: %s (no I/O bound)\n", when.c_str(), f.status().message().c_str());
+      return 0;
     }
-  }
+    std::printf("fio%s: %.0f MB/s (%s requests, depth %lld)\n", when.c_str(), *f / 1e6, format_bytes(size).c_str(),
+                static_cast<long long>(streaming.queue_depth));
+    return *f;
+  };
+  const double fio_first = measure_fio("");
   double triad_gbs = 0;
   {
     Triad triad(triad_mb);
@@ -306,6 +310,7 @@ int run_bench_e2e(int argc, char** argv) {
   // runs_of[a]: the indexes in `runs` of arm a's rounds.
   std::vector<std::vector<size_t>> runs_of(arms.size());
   for (int64_t round = 0; round < rounds; ++round) {
+    const double fio_bw = round == 0 ? fio_first : measure_fio(" before round " + std::to_string(round + 1));
     // ABBA: an arm that always ran second would always meet the host a little later.
     for (size_t k = 0; k < arms.size(); ++k) {
       const size_t a = round % 2 == 0 ? k : arms.size() - 1 - k;
@@ -316,6 +321,7 @@ int run_bench_e2e(int argc, char** argv) {
       auto run = decode(model_path, arm.options, prompt, new_tokens, cgroup.get(), label,
                         arm.paired_read ? paired.get() : nullptr, paired_seconds);
       if (!run.ok()) return report_error(run.status());
+      run->fio_bw = fio_bw;
       if (!runs.empty() && run->output != runs.front().output) {
         return report_error(internal_error(label + " decoded other tokens than " + runs.front().label));
       }
@@ -330,6 +336,7 @@ int run_bench_e2e(int argc, char** argv) {
     spec.speculative_mtp = true;
     auto drafted = decode(model_path, spec, prompt, new_tokens, cgroup.get(), "mtp drafts");
     if (!drafted.ok()) return report_error(drafted.status());
+    drafted->fio_bw = fio_first;
     runs.push_back(*drafted);
     const std::vector<int32_t> reference = runs.front().output;
     spec.draft_override = [&](std::span<const int32_t> history, int32_t) -> int32_t {
@@ -341,6 +348,7 @@ int run_bench_e2e(int argc, char** argv) {
     if (forced->output != reference || drafted->output != reference) {
       return report_error(internal_error("speculative decoding changed the greedy output"));
     }
+    forced->fio_bw = fio_first;
     runs.push_back(*forced);
   }
 
@@ -353,7 +361,7 @@ int run_bench_e2e(int argc, char** argv) {
   std::printf("| run | tok/s | ms/token | read/token | hit rate | I/O bound ms | memory bound ms | / larger | cgroup peak |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (const DecodeRun& r : runs) {
-    const double io_bound = fio_bw > 0 ? r.bytes_per_token() / fio_bw : 0;
+    const double io_bound = r.fio_bw > 0 ? r.bytes_per_token() / r.fio_bw : 0;
     const double larger = std::max(io_bound, memory_bound);
     const uint64_t accesses = r.hits + r.misses;
     char hit[32] = "-";
@@ -372,7 +380,7 @@ int run_bench_e2e(int argc, char** argv) {
       for (size_t i : runs_of[a]) {
         const DecodeRun& r = runs[i];
         if (r.per_token_s() <= 0) continue;
-        const double io_bound = fio_bw > 0 ? r.bytes_per_token() / fio_bw : 0;
+        const double io_bound = r.fio_bw > 0 ? r.bytes_per_token() / r.fio_bw : 0;
         const double larger = std::max(io_bound, memory_bound);
         tok_s[a].push_back(1.0 / r.per_token_s());
         if (larger > 0) of_bound[a].push_back(r.per_token_s() / larger);
@@ -407,11 +415,11 @@ int run_bench_e2e(int argc, char** argv) {
   // the reads the tokens needed (misses and the guesses they used) is the one a prefetcher
   // cannot beat.
   for (const DecodeRun& r : runs) {
-    if (r.prefetch_reads == 0 || r.tokens == 0 || fio_bw <= 0) continue;
+    if (r.prefetch_reads == 0 || r.tokens == 0 || r.fio_bw <= 0) continue;
     const uint64_t unused = r.prefetch_reads > r.prefetch_used ? r.prefetch_reads - r.prefetch_used : 0;
     const double unused_per_token = static_cast<double>(unused * blob_bytes) / static_cast<double>(r.tokens);
     const double needed_per_token = std::max(0.0, r.bytes_per_token() - unused_per_token);
-    const double needed_bound = needed_per_token / fio_bw;
+    const double needed_bound = needed_per_token / r.fio_bw;
     const double larger = std::max(needed_bound, memory_bound);
     std::printf("%s: %llu guesses read, %llu used; %s per token went to guesses never used. The reads the tokens "
                 "needed (%s per token): I/O bound %.1f ms, %.2f x the larger bound\n",
@@ -425,7 +433,7 @@ int run_bench_e2e(int argc, char** argv) {
   if (read_gbs > 0) {
     const double read_bound = memory_bytes / (read_gbs * 1e9);
     for (const DecodeRun& r : runs) {
-      const double io_bound = fio_bw > 0 ? r.bytes_per_token() / fio_bw : 0;
+      const double io_bound = r.fio_bw > 0 ? r.bytes_per_token() / r.fio_bw : 0;
       const double larger = std::max(io_bound, read_bound);
       std::printf("%s against the read stream (%.1f GB/s): memory bound %.1f ms, %.2f x the larger bound\n",
                   r.label.c_str(), read_gbs, 1e3 * read_bound, larger > 0 ? r.per_token_s() / larger : 0);
