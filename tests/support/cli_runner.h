@@ -32,4 +32,11 @@ inline CliResult run_cli(const std::string& args, bool merge_stderr = true) {
   return run_shell(std::string(MOESTREAM_CLI_PATH) + " " + args, merge_stderr);
 }
 
+// `moestream synth --preset tiny --experts N` into `path` (a test's model); returns `path`.
+inline std::string synth_tiny_model(const std::string& path, int experts) {
+  const CliResult r = run_cli("synth --preset tiny --experts " + std::to_string(experts) + " --quiet --out " + path);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  return path;
+}
+
 }  // namespace moestream::testing

@@ -19,8 +19,7 @@ std::string cli() { return MOESTREAM_CLI_PATH; }
 
 TEST_CASE("bench e2e: streamed and mmap decode rows against the fio and triad bounds") {
   TempDir dir;
-  const std::string model = dir.file("m.mst");
-  REQUIRE(run_shell(cli() + " synth --preset tiny --experts 64 --quiet --out " + model).exit_code == 0);
+  const std::string model = synth_tiny_model(dir.file("m.mst"), 64);
   // 512 MiB holds the tiny model (with room for ASan), its cache and the process: the cgroup run must not be killed.
   const CliResult o = run_shell(cli() + " bench e2e " + model +
                                 " --ram-budget 512M --cgroup --baseline mmap --new-tokens 6 --fio-seconds 1 "
@@ -53,8 +52,7 @@ TEST_CASE("bench e2e: streamed and mmap decode rows against the fio and triad bo
 
 TEST_CASE("bench e2e --paired-read compares every decode step with a read stream measured next to it") {
   TempDir dir;
-  const std::string model = dir.file("m.mst");
-  REQUIRE(run_shell(cli() + " synth --preset tiny --experts 16 --quiet --out " + model).exit_code == 0);
+  const std::string model = synth_tiny_model(dir.file("m.mst"), 16);
   const CliResult o = run_shell(cli() + " bench e2e " + model +
                                 " --ram-budget 512M --new-tokens 7 --fio-seconds 0 --triad-mb 16 --triad-seconds 0.05 "
                                 "--paired-read 0.2");
@@ -79,8 +77,7 @@ TEST_CASE("bench e2e --paired-read compares every decode step with a read stream
 
 TEST_CASE("bench e2e --baseline prefetch-off --rounds 3: both arms in turn, each arm's spread and every round's ratio") {
   TempDir dir;
-  const std::string model = dir.file("m.mst");
-  REQUIRE(run_shell(cli() + " synth --preset tiny --experts 64 --quiet --out " + model).exit_code == 0);
+  const std::string model = synth_tiny_model(dir.file("m.mst"), 64);
   const CliResult o = run_shell(cli() + " bench e2e " + model +
                                 " --ram-budget 512M --baseline prefetch-off --rounds 3 --new-tokens 6 --fio-seconds 0 "
                                 "--triad-mb 16 --triad-seconds 0.05 --threads 1");
@@ -119,8 +116,7 @@ TEST_CASE("bench e2e --baseline prefetch-off --rounds 3: both arms in turn, each
 
 TEST_CASE("bench e2e: a budget is required and flags are checked") {
   TempDir dir;
-  const std::string model = dir.file("m.mst");
-  REQUIRE(run_shell(cli() + " synth --preset tiny --experts 64 --quiet --out " + model).exit_code == 0);
+  const std::string model = synth_tiny_model(dir.file("m.mst"), 64);
   CliResult o = run_shell(cli() + " bench e2e " + model);
   CHECK(o.exit_code == 2);
   CHECK(o.output.find("--ram-budget is required") != std::string::npos);

@@ -45,8 +45,7 @@ TEST_CASE("run --speculative mtp on the small preset: the same ids, drafts repor
 
 TEST_CASE("bench e2e --speculative mtp: acceptance with the MTP's drafts and with drafts forced right") {
   TempDir dir;
-  const std::string model = dir.file("m.mst");
-  REQUIRE(run_shell(cli() + " synth --preset tiny --experts 64 --quiet --out " + model).exit_code == 0);
+  const std::string model = synth_tiny_model(dir.file("m.mst"), 64);
   const CliResult o = run_shell(cli() + " bench e2e " + model +
                                 " --ram-budget 512M --speculative mtp --new-tokens 9 --fio-seconds 0 --triad-mb 16 "
                                 "--triad-seconds 0.05 --threads 1");

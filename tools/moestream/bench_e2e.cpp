@@ -71,6 +71,13 @@ struct DecodeRun {
   std::vector<double> step_s, read_gbs_around;
   double per_token_s() const { return tokens ? seconds / static_cast<double>(tokens) : 0; }
   double bytes_per_token() const { return tokens ? static_cast<double>(device_bytes) / static_cast<double>(tokens) : 0; }
+  // Its bytes read per token at its round's fio bandwidth (0 without fio).
+  double io_bound_s() const { return fio_bw > 0 ? bytes_per_token() / fio_bw : 0; }
+  // Time per token over the larger of `io_bound` and `memory_bound` (0 when both are 0).
+  double of_larger(double io_bound, double memory_bound) const {
+    const double larger = std::max(io_bound, memory_bound);
+    return larger > 0 ? per_token_s() / larger : 0;
+  }
 };
 
 // With `paired` (and paired_seconds > 0), a read-only stream is measured between every two
@@ -361,8 +368,6 @@ int run_bench_e2e(int argc, char** argv) {
   std::printf("| run | tok/s | ms/token | read/token | hit rate | I/O bound ms | memory bound ms | / larger | cgroup peak |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (const DecodeRun& r : runs) {
-    const double io_bound = r.fio_bw > 0 ? r.bytes_per_token() / r.fio_bw : 0;
-    const double larger = std::max(io_bound, memory_bound);
     const uint64_t accesses = r.hits + r.misses;
     char hit[32] = "-";
     if (accesses) std::snprintf(hit, sizeof(hit), "%.1f%%", 100.0 * static_cast<double>(r.hits) / static_cast<double>(accesses));
@@ -370,8 +375,8 @@ int run_bench_e2e(int argc, char** argv) {
     if (cgroup) std::snprintf(peak, sizeof(peak), "%s%s", format_bytes(r.peak).c_str(), r.limit_hits ? " (at limit)" : "");
     std::printf("| %s | %.2f | %.1f | %s | %s | %.1f | %.1f | %.2f | %s |\n", r.label.c_str(),
                 r.per_token_s() > 0 ? 1.0 / r.per_token_s() : 0, 1e3 * r.per_token_s(),
-                format_bytes(static_cast<uint64_t>(r.bytes_per_token())).c_str(), hit, 1e3 * io_bound, 1e3 * memory_bound,
-                larger > 0 ? r.per_token_s() / larger : 0, peak);
+                format_bytes(static_cast<uint64_t>(r.bytes_per_token())).c_str(), hit, 1e3 * r.io_bound_s(),
+                1e3 * memory_bound, r.of_larger(r.io_bound_s(), memory_bound), peak);
   }
   // Several rounds: each arm's spread, and the arms compared round by round.
   if (rounds > 1) {
@@ -380,10 +385,8 @@ int run_bench_e2e(int argc, char** argv) {
       for (size_t i : runs_of[a]) {
         const DecodeRun& r = runs[i];
         if (r.per_token_s() <= 0) continue;
-        const double io_bound = r.fio_bw > 0 ? r.bytes_per_token() / r.fio_bw : 0;
-        const double larger = std::max(io_bound, memory_bound);
         tok_s[a].push_back(1.0 / r.per_token_s());
-        if (larger > 0) of_bound[a].push_back(r.per_token_s() / larger);
+        if (const double f = r.of_larger(r.io_bound_s(), memory_bound); f > 0) of_bound[a].push_back(f);
       }
       if (tok_s[a].empty()) continue;
       const Stats t = stats_of(tok_s[a]);
@@ -420,23 +423,20 @@ int run_bench_e2e(int argc, char** argv) {
     const double unused_per_token = static_cast<double>(unused * blob_bytes) / static_cast<double>(r.tokens);
     const double needed_per_token = std::max(0.0, r.bytes_per_token() - unused_per_token);
     const double needed_bound = needed_per_token / r.fio_bw;
-    const double larger = std::max(needed_bound, memory_bound);
     std::printf("%s: %llu guesses read, %llu used; %s per token went to guesses never used. The reads the tokens "
                 "needed (%s per token): I/O bound %.1f ms, %.2f x the larger bound\n",
                 r.label.c_str(), static_cast<unsigned long long>(r.prefetch_reads),
                 static_cast<unsigned long long>(r.prefetch_used),
                 format_bytes(static_cast<uint64_t>(unused_per_token)).c_str(),
                 format_bytes(static_cast<uint64_t>(needed_per_token)).c_str(), 1e3 * needed_bound,
-                larger > 0 ? r.per_token_s() / larger : 0);
+                r.of_larger(needed_bound, memory_bound));
   }
   // A decode step only reads its weights: the same bound against a read-only stream.
   if (read_gbs > 0) {
     const double read_bound = memory_bytes / (read_gbs * 1e9);
     for (const DecodeRun& r : runs) {
-      const double io_bound = r.fio_bw > 0 ? r.bytes_per_token() / r.fio_bw : 0;
-      const double larger = std::max(io_bound, read_bound);
       std::printf("%s against the read stream (%.1f GB/s): memory bound %.1f ms, %.2f x the larger bound\n",
-                  r.label.c_str(), read_gbs, 1e3 * read_bound, larger > 0 ? r.per_token_s() / larger : 0);
+                  r.label.c_str(), read_gbs, 1e3 * read_bound, r.of_larger(r.io_bound_s(), read_bound));
     }
   }
   // Each step against the read bandwidth measured next to it.
