@@ -11,6 +11,7 @@
 
 #include "format/expert_blob_codec.h"
 #include "offload/throttled_read_backend.h"
+#include "platform/clock.h"
 
 namespace moestream {
 
@@ -158,7 +159,9 @@ void ExpertLoader::drain() {
 
 LoaderCounters ExpertLoader::counters() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return counters_;
+  LoaderCounters c = counters_;
+  if (busy_since_ns_ != 0) c.busy_ns += now_ns() - busy_since_ns_;  // the interval still open
+  return c;
 }
 
 uint64_t ExpertLoader::io_buffer_bytes() const {
@@ -420,6 +423,7 @@ void ExpertLoader::io_loop() {
       promoted.clear();
     }
     issue_chunks();
+    note_in_flight();
     if (in_flight_.empty()) continue;
     completions.clear();
     auto got = backend_->wait(completions, 1);
@@ -428,10 +432,25 @@ void ExpertLoader::io_loop() {
       std::vector<Chunk> lost = std::move(in_flight_);
       in_flight_.clear();
       in_flight_tags_.clear();
+      note_in_flight();
       fail_chunks(lost, got.status());
       continue;
     }
     for (const ReadCompletion& c : completions) on_completion(c);
+    note_in_flight();
+  }
+}
+
+void ExpertLoader::note_in_flight() {
+  const bool busy = !in_flight_.empty();
+  if (busy == (busy_since_ns_ != 0)) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  const uint64_t now = now_ns();
+  if (busy) {
+    busy_since_ns_ = now;
+  } else {
+    counters_.busy_ns += now - busy_since_ns_;
+    busy_since_ns_ = 0;
   }
 }
 

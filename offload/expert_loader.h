@@ -75,6 +75,7 @@ struct LoaderCounters {
   uint64_t requests = 0;
   uint64_t retries = 0;
   uint64_t cancelled = 0;  // prefetch jobs dropped before they started, or stopped part-way
+  uint64_t busy_ns = 0;    // time with at least one read in flight (the device busy for us)
 };
 
 // Owns its backend, staging buffers, worker pool and I/O thread; destination buffers are
@@ -139,6 +140,7 @@ class ExpertLoader {
   void fail_chunks(const std::vector<Chunk>& lost, const Status& status);
   void maybe_finish(ActiveJob* job);
   void finish_job(std::unique_ptr<ActiveJob> job);
+  void note_in_flight();  // I/O thread, after in_flight_ changed: opens or closes a busy interval
 
   std::string path_;
   ExpertLoaderOptions options_;
@@ -159,6 +161,7 @@ class ExpertLoader {
   uint64_t outstanding_ = 0;  // submitted, not yet called back
   bool stopping_ = false;
   LoaderCounters counters_;
+  uint64_t busy_since_ns_ = 0;  // start of the open busy interval; 0 = nothing in flight
 
   // I/O thread only.
   std::vector<std::unique_ptr<ActiveJob>> active_;

@@ -33,7 +33,7 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
                              const StepContext& context) const {
   ScratchArena& arena = *context.arena;
   ScratchArena::Scope scope(arena);
-  const uint64_t attention_start = now_ns();
+  const OpMark attention_start = context.mark();
   int64_t rows = 0;
   for (const SequenceRows& s : sequences) rows = std::max(rows, s.begin + s.count);
   const size_t size = static_cast<size_t>(rows * hidden_);
@@ -49,8 +49,8 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
                       *context.rope, cache_layer, context.attention_form, branch, arena);
   for (size_t i = 0; i < size; ++i) hidden[i] += branch[i];
   if (context.after_attention && *context.after_attention) (*context.after_attention)(layer_, hidden, rows);
-  const uint64_t ffn_start = now_ns();
-  if (context.op_times) context.op_times->attention_ns += ffn_start - attention_start;
+  const OpMark ffn_start = context.mark();
+  if (context.op_times) context.op_times->attention.add(attention_start, ffn_start);
 
   rms_norm_rows(hidden, rows, post_attention_norm_.data(), hidden_, eps_, normed);
   if (moe_) {
@@ -73,7 +73,7 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
     swiglu_ffn(*dense_, normed, rows, branch, arena);
   }
   for (size_t i = 0; i < size; ++i) hidden[i] += branch[i];
-  if (context.op_times) (moe_ ? context.op_times->moe_ns : context.op_times->dense_ffn_ns) += now_ns() - ffn_start;
+  if (context.op_times) (moe_ ? context.op_times->moe : context.op_times->dense_ffn).add(ffn_start, context.mark());
   return ok_status();
 }
 

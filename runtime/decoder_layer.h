@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "format/model_config.h"
+#include "platform/clock.h"
 #include "platform/scratch_arena.h"
 #include "platform/status.h"
 #include "runtime/dense_ffn.h"
@@ -43,6 +44,9 @@ struct StepContext {
   // once they are done, with the residual plus their output; may be null.
   const std::function<void(int64_t layer, const float* hidden, int64_t tokens)>* after_attention = nullptr;
   OpTimes* op_times = nullptr;  // where the layer adds its attention / FFN time; may be null
+
+  // Now, and the expert reads' device counters now (for op_times).
+  OpMark mark() const { return {now_ns(), experts ? experts->disk_activity() : DiskActivity{}}; }
 };
 
 class DecoderLayer {

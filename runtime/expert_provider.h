@@ -10,6 +10,7 @@
 
 #include "format/container_reader.h"
 #include "platform/status.h"
+#include "runtime/op_times.h"
 
 namespace moestream {
 
@@ -47,6 +48,8 @@ class ExpertProvider {
   }
   // Releases what the batch still holds that was never acquired (after an error).
   virtual void end_batch() { batch_.clear(); }
+  // What its reads have done on the device so far (zero for a provider that does not read).
+  virtual DiskActivity disk_activity() const { return {}; }
 
  private:
   int64_t batch_layer_ = -1;

@@ -134,20 +134,25 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     out_rows += step.output == SequenceStep::Rows::kAll ? t : step.output == SequenceStep::Rows::kLast ? 1 : 0;
   }
   const int64_t hidden = config_.hidden_size;
-  const uint64_t step_start = now_ns();
+  const StepContext ctx = context();
+  const OpMark step_start = ctx.mark();
   const OpTimes before = op_times_;
   ++op_times_.steps;
   // Whatever the layers and the head do not take is "other" (embedding rows, bookkeeping).
   struct OtherTime {
     OpTimes& t;
     const OpTimes& before;
-    uint64_t start;
+    const StepContext& ctx;
+    OpMark start;
     ~OtherTime() {
-      const uint64_t measured = t.minus(before).total_ns();
-      const uint64_t all = now_ns() - start;
-      if (all > measured) t.other_ns += all - measured;
+      OpTime all;
+      all.add(start, ctx.mark());
+      const OpTime measured = t.minus(before).total();
+      if (all.ns > measured.ns) t.other.ns += all.ns - measured.ns;
+      if (all.disk.busy_ns > measured.disk.busy_ns) t.other.disk.busy_ns += all.disk.busy_ns - measured.disk.busy_ns;
+      if (all.disk.bytes > measured.disk.bytes) t.other.disk.bytes += all.disk.bytes - measured.disk.bytes;
     }
-  } other{op_times_, before, step_start};
+  } other{op_times_, before, ctx, step_start};
   arena_.reset();
   ScratchArena::Scope scope(arena_);
   SequenceRows* sequences = arena_.take<SequenceRows>(steps.size());
@@ -166,7 +171,6 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     begin += t;
   }
   const std::span<const SequenceRows> seqs(sequences, steps.size());
-  const StepContext ctx = context();
   for (size_t l = 0; l < layers_.size(); ++l) {
     Status s = layers_[l].forward(h, seqs, positions, static_cast<int64_t>(l), ctx);
     if (!s.ok()) return s.with_context("layer " + std::to_string(l));
@@ -189,13 +193,13 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     next += count;
   }
   if (out_rows == 0) return ok_status();
-  const uint64_t head_start = now_ns();
+  const OpMark head_start = ctx.mark();
   rms_norm_rows(selected, out_rows, final_norm_.data(), hidden, config_.rms_norm_eps, selected);
   if (outputs.logits) {
     outputs.logits->resize(static_cast<size_t>(out_rows * config_.vocab_size));
     kernels::matmul(lm_head_, selected, out_rows, outputs.logits->data());
   }
-  op_times_.head_ns += now_ns() - head_start;
+  op_times_.head.add(head_start, ctx.mark());
   if (outputs.final_hidden) outputs.final_hidden->assign(selected, selected + out_rows * hidden);
   return ok_status();
 }

@@ -2,28 +2,57 @@
 // the attention itself and the residual add), the dense FFN, the MoE layer (router, expert
 // waits and compute), the output head (final norm and the vocabulary product), and the rest
 // (embedding rows, bookkeeping). A clock read per section, about 20 per step: always on.
+// Beside each section's time, what the expert reads did on the device meanwhile (time with a
+// read in flight, bytes landed): where the disk idles is where reads could still be overlapped.
 #pragma once
 
 #include <cstdint>
 
 namespace moestream {
 
+// The expert loader's activity so far: time with at least one read in flight, bytes read.
+struct DiskActivity {
+  uint64_t busy_ns = 0;
+  uint64_t bytes = 0;
+  DiskActivity plus(const DiskActivity& o) const { return {busy_ns + o.busy_ns, bytes + o.bytes}; }
+  DiskActivity minus(const DiskActivity& o) const { return {busy_ns - o.busy_ns, bytes - o.bytes}; }
+};
+
+// A point in the step: the clock and the disk's counters then.
+struct OpMark {
+  uint64_t ns = 0;
+  DiskActivity disk;
+};
+
+struct OpTime {
+  uint64_t ns = 0;
+  DiskActivity disk;  // during this section
+
+  void add(const OpMark& start, const OpMark& end) {
+    ns += end.ns - start.ns;
+    disk = disk.plus(end.disk.minus(start.disk));
+  }
+  OpTime plus(const OpTime& o) const { return {ns + o.ns, disk.plus(o.disk)}; }
+  OpTime minus(const OpTime& o) const { return {ns - o.ns, disk.minus(o.disk)}; }
+};
+
 struct OpTimes {
-  uint64_t attention_ns = 0;
-  uint64_t dense_ffn_ns = 0;
-  uint64_t moe_ns = 0;
-  uint64_t head_ns = 0;
-  uint64_t other_ns = 0;
+  OpTime attention;
+  OpTime dense_ffn;
+  OpTime moe;
+  OpTime head;
+  OpTime other;
   uint64_t steps = 0;
 
-  uint64_t total_ns() const { return attention_ns + dense_ffn_ns + moe_ns + head_ns + other_ns; }
-  OpTimes plus(const OpTimes& other) const {
-    return {attention_ns + other.attention_ns, dense_ffn_ns + other.dense_ffn_ns, moe_ns + other.moe_ns,
-            head_ns + other.head_ns,           other_ns + other.other_ns,         steps + other.steps};
+  OpTime total() const { return attention.plus(dense_ffn).plus(moe).plus(head).plus(other); }
+  uint64_t total_ns() const { return total().ns; }
+  OpTimes plus(const OpTimes& o) const {
+    return {attention.plus(o.attention), dense_ffn.plus(o.dense_ffn), moe.plus(o.moe),
+            head.plus(o.head),           other.plus(o.other),         steps + o.steps};
   }
   OpTimes minus(const OpTimes& earlier) const {
-    return {attention_ns - earlier.attention_ns, dense_ffn_ns - earlier.dense_ffn_ns, moe_ns - earlier.moe_ns,
-            head_ns - earlier.head_ns,           other_ns - earlier.other_ns,         steps - earlier.steps};
+    return {attention.minus(earlier.attention), dense_ffn.minus(earlier.dense_ffn), moe.minus(earlier.moe),
+            head.minus(earlier.head),           other.minus(earlier.other),         steps - earlier.steps};
   }
 };
 

@@ -129,4 +129,9 @@ void StreamingExpertProvider::end_batch() {
   // Taken experts are released by their leases.
 }
 
+DiskActivity StreamingExpertProvider::disk_activity() const {
+  const LoaderCounters c = cache_.loader().counters();
+  return {c.busy_ns, c.bytes_read};
+}
+
 }  // namespace moestream

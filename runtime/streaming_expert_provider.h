@@ -49,6 +49,7 @@ class StreamingExpertProvider : public ExpertProvider {
   Status begin_batch(int64_t layer, std::span<const int64_t> experts) override;
   Result<AcquiredExpert> acquire_next_ready() override;
   void end_batch() override;
+  DiskActivity disk_activity() const override;
 
   // Hints are read only while their measured precision is at least this (0: always).
   void set_prefetch_min_precision(double p) { min_precision_ = p; }

@@ -568,6 +568,17 @@ void Engine::Impl::step() {
   const uint64_t forward_ns = now_ns() - forward_start;
   uint64_t sample_ns = 0;
   const LayerCacheStats after = cache_totals();
+  {
+    // The forward pass's counters go out before any of the step's tokens does: a caller that
+    // reads stats() from a token callback or after its result sees this step counted.
+    std::lock_guard<std::mutex> lock(mutex);
+    ++stats.steps;
+    stats.step_rows += static_cast<uint64_t>(rows);
+    stats.expert_bytes_read += after.bytes_read - before.bytes_read;
+    stats.expert_acquisitions += (after.hits + after.misses) - (before.hits + before.misses);
+    stats.forward_s += static_cast<double>(forward_ns) * 1e-9;
+    stats.ops = model->op_times();
+  }
   for (size_t i = 0; i < members.size(); ++i) {
     const double share = static_cast<double>(steps[i].tokens.size()) / static_cast<double>(rows);
     RequestExpertCounters& e = members[i]->result.experts;
@@ -640,14 +651,8 @@ void Engine::Impl::step() {
   }
   std::erase_if(active, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
   std::lock_guard<std::mutex> lock(mutex);
-  ++stats.steps;
-  stats.step_rows += static_cast<uint64_t>(rows);
-  stats.expert_bytes_read += after.bytes_read - before.bytes_read;
-  stats.expert_acquisitions += (after.hits + after.misses) - (before.hits + before.misses);
   stats.drafts += drafts;
   stats.drafts_accepted += accepted_drafts;
-  stats.forward_s += static_cast<double>(forward_ns) * 1e-9;
-  stats.ops = model->op_times();
   stats.sample_s += static_cast<double>(sample_ns) * 1e-9;
   stats.schedule_s += static_cast<double>(now_ns() - step_start - forward_ns - sample_ns) * 1e-9;
   stats.active = static_cast<int64_t>(active.size());

@@ -10,8 +10,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "offload/fault_injecting_read_backend.h"
+#include "platform/clock.h"
 #include "support/synth_container.h"
 
 using namespace moestream;
@@ -249,6 +251,37 @@ TEST_CASE("prefetch reads wait while any demand read is under way") {
   CHECK(record.first_prefetch_after == record.demand_submitted);
   CHECK(record.prefetch_in_flight_max >= 1);
   CHECK(record.prefetch_in_flight_max <= 2);  // ExpertLoaderOptions::prefetch_in_flight
+}
+
+TEST_CASE("the loader counts the time a read is in flight, not the time it idles") {
+  TempDir dir;
+  const std::string path = synth_container(dir, "raw.mst");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  const int64_t n = (*reader)->config().n_routed_experts;
+  uint64_t bytes = 0;
+  for (int64_t e = 0; e < n; ++e) bytes += (*reader)->expert_blob(1, e).value().padded_size;
+  ExpertLoaderOptions options;
+  options.throttle_bytes_per_second = static_cast<double>(bytes) / 0.2;  // a layer takes 200 ms
+  ExpertBuffers b = expert_buffers(**reader, 1, n);
+  auto loader = ExpertLoader::create(path, options, b.iov, [](uint64_t, const Status&) {});
+  REQUIRE(loader.ok());
+  const auto idle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(50)); };
+  idle();
+  CHECK((*loader)->counters().busy_ns == 0);
+  uint64_t before = 0;
+  for (int round = 0; round < 2; ++round) {
+    const uint64_t start = now_ns();
+    (*loader)->submit(expert_jobs(**reader, 1, b, [](int64_t) { return true; }));
+    (*loader)->drain();
+    const uint64_t after_reads = (*loader)->counters().busy_ns;
+    const uint64_t wall = now_ns() - start;
+    CHECK(after_reads - before >= 150'000'000u);  // the throttled reads' 200 ms, less the bucket's first burst
+    CHECK(after_reads - before <= wall);
+    idle();  // nothing in flight: the counter stands still
+    before = (*loader)->counters().busy_ns;
+    CHECK(before - after_reads <= 2'000'000u);
+  }
 }
 
 TEST_CASE("prefetches go in small requests, few at a time, and a started one a demand asks for is promoted") {

@@ -47,7 +47,43 @@ TEST_CASE("bench e2e: streamed and mmap decode rows against the fio and triad bo
   CHECK(std::stod(op[2]) > 0);
   CHECK(std::regex_search(o.output, std::regex("\\| attention \\| [0-9.]+ \\|")));
   CHECK(std::regex_search(o.output, std::regex("\\| output head \\| [0-9.]+ \\|")));
+  // The mmap baseline has no expert reads to time: its disk columns are empty.
+  const size_t mmap_table = o.output.find("mmap: a decode step by operation");
+  REQUIRE(mmap_table != std::string::npos);
+  CHECK(std::regex_search(o.output.substr(mmap_table), std::regex("\\| attention \\| [^\\n]*\\| - \\| - \\|")));
   CHECK(o.output.find("OOM") == std::string::npos);
+}
+
+TEST_CASE("bench e2e: the step by operation counts every decode step and shows where the disk had a read in flight") {
+  TempDir dir;
+  const std::string model = synth_tiny_model(dir.file("m.mst"), 64);
+  // The smallest budget the plan takes: few slots, so the decode steps read experts.
+  const std::string flags = " --new-tokens 8 --fio-seconds 0 --triad-mb 16 --triad-seconds 0.05 --threads 1";
+  CliResult o = run_shell(cli() + " bench e2e " + model + " --ram-budget 1M" + flags);
+  std::smatch m;
+  REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex("it needs at least ([0-9.]+) MiB")), o.output);
+  const double budget_mib = std::stod(m[1]) + 1;
+  o = run_shell(cli() + " bench e2e " + model + " --ram-budget " + std::to_string(budget_mib) + "M" + flags);
+  REQUIRE_MESSAGE(o.exit_code == 0, o.output);
+  CHECK(o.output.find("streaming: a decode step by operation (7 steps;") != std::string::npos);  // 8 tokens, 7 decode steps
+  // Each operation's share of time with a read in flight is a percentage; the MoE read experts.
+  for (const char* op : {"attention", "dense FFN", "output head"}) {
+    REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex(std::string("\\| ") + op + " \\| [0-9.]+ \\| [0-9.]+% \\| [^|]+ \\| [^|]+ \\| ([0-9]+)% \\| [^|]+ \\|")), o.output);
+    CHECK(std::stoi(m[1]) <= 100);
+  }
+  REQUIRE(std::regex_search(o.output, m, std::regex("\\| MoE \\(router, shared and routed experts\\) \\| [0-9.]+ \\| [0-9.]+% \\| [^|]+ \\| [^|]+ \\| ([0-9]+)% \\| ([0-9.]+) (B|KiB|MiB) \\|")));
+  CHECK(std::stoi(m[1]) > 0);
+  CHECK(std::stoi(m[1]) <= 100);
+  CHECK(std::stod(m[2]) > 0);
+  REQUIRE_MESSAGE(std::regex_search(o.output, m, std::regex("streaming: the disk had a read in flight ([0-9.]+) of the ([0-9.]+) ms step "
+                                                            "\\(([0-9]+)%\\) and read ([0-9.]+) GB/s then; idle ([0-9.]+) ms, ([0-9.]+) of them in the output head")),
+                  o.output);
+  const double busy = std::stod(m[1]), step = std::stod(m[2]), idle = std::stod(m[5]), head_idle = std::stod(m[6]);
+  CHECK(busy > 0);
+  CHECK(busy <= step + 0.05);
+  CHECK(idle == doctest::Approx(step - busy).epsilon(0.05).scale(0.1));
+  CHECK(head_idle <= idle + 0.05);
+  CHECK(std::stod(m[4]) > 0);
 }
 
 TEST_CASE("bench e2e --paired-read compares every decode step with a read stream measured next to it") {

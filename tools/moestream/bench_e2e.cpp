@@ -65,7 +65,7 @@ struct DecodeRun {
   uint64_t limit_hits = 0;
   std::vector<int32_t> output;  // the generated ids
   uint64_t drafts = 0, accepted = 0;
-  OpTimes ops;                  // the decode steps after the first, by kind of operation
+  OpTimes ops;                  // the decode steps (not the prompt), by kind of operation
   // With --paired-read: each decode step's time and the read-only bandwidth measured right
   // before and right after it (the mean of the two), the streams' own time left out.
   std::vector<double> step_s, read_gbs_around;
@@ -93,7 +93,7 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   // Counters at the first token (the prompt is done) and at the end: the decode part alone.
   uint64_t io_at_first = 0;
   LayerCacheStats cache_at_first;
-  OpTimes ops_at_second;  // the engine's counters when the second token arrives: decode steps only
+  OpTimes ops_at_first;  // the engine's counters when the first token arrives: the prefill step's
   ProgressBar bar(label + " decode", static_cast<uint64_t>(new_tokens), "tokens");
   int64_t seen = 0;
   std::vector<double> step_s, read_gbs;  // paired: steps 2.., and a read before the first of them
@@ -107,8 +107,8 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
     if (seen == 0) {
       io_at_first = storage_read_bytes();
       cache_at_first = total_of(e.cache_stats());
+      ops_at_first = e.stats().ops;  // a step's counters are out before its tokens
     }
-    if (seen == 1) ops_at_second = e.stats().ops;  // the prefill step is in, this step is not yet
     if (seen >= 1) step_s.push_back(std::chrono::duration<double>(enter - last_exit).count());
     ++seen;
     bar.update(static_cast<uint64_t>(seen));
@@ -124,7 +124,7 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   run.output = res.tokens;
   const EngineStats stats = e.stats();
   run.drafts = stats.drafts;
-  run.ops = stats.ops.minus(ops_at_second);
+  run.ops = stats.ops.minus(ops_at_first);
   run.accepted = stats.drafts_accepted;
   run.tokens = res.timings.decoded - 1;
   run.seconds = res.timings.decode_s;
@@ -455,14 +455,20 @@ int run_bench_e2e(int argc, char** argv) {
                 r.label.c_str(), paired_seconds, of_bound.size(), f.median, f.min, f.max, rd.median, rd.min, rd.max);
   }
 
-  // Where a decode step goes, and how fast each kind of operation read its weights.
-  const auto op_row = [&](const char* name, uint64_t ns, uint64_t steps, uint64_t total_ns, double bytes) {
-    const double ms = steps ? static_cast<double>(ns) / static_cast<double>(steps) * 1e-6 : 0;
-    char rate[32] = "-";
+  // Where a decode step goes, how fast each kind of operation read its weights, and how much
+  // of its time the disk had an expert read in flight (where it idles, reads were not overlapped).
+  const auto op_row = [&](const char* name, const OpTime& op, uint64_t steps, uint64_t total_ns, double bytes,
+                          bool reads) {
+    const double ms = steps ? static_cast<double>(op.ns) / static_cast<double>(steps) * 1e-6 : 0;
+    char rate[32] = "-", busy[32] = "-", read[32] = "-";
     if (bytes > 0 && ms > 0) std::snprintf(rate, sizeof rate, "%.1f", bytes / (ms * 1e-3) / 1e9);
-    std::printf("| %s | %.2f | %.1f%% | %s | %s |\n", name, ms,
-                total_ns ? 100.0 * static_cast<double>(ns) / static_cast<double>(total_ns) : 0.0,
-                bytes > 0 ? format_bytes(static_cast<uint64_t>(bytes)).c_str() : "-", rate);
+    if (reads && op.ns > 0) {
+      std::snprintf(busy, sizeof busy, "%.0f%%", 100.0 * static_cast<double>(op.disk.busy_ns) / static_cast<double>(op.ns));
+      std::snprintf(read, sizeof read, "%s", format_bytes(op.disk.bytes / std::max<uint64_t>(steps, 1)).c_str());
+    }
+    std::printf("| %s | %.2f | %.1f%% | %s | %s | %s | %s |\n", name, ms,
+                total_ns ? 100.0 * static_cast<double>(op.ns) / static_cast<double>(total_ns) : 0.0,
+                bytes > 0 ? format_bytes(static_cast<uint64_t>(bytes)).c_str() : "-", rate, busy, read);
   };
   const double routed_bytes = static_cast<double>(moe_layers * routed) * static_cast<double>(expert_bytes);
   // One table per run, or with rounds one per arm over all its rounds.
@@ -486,14 +492,27 @@ int run_bench_e2e(int argc, char** argv) {
     std::printf("\n%s: a decode step by operation (%llu steps; GB/s = the weights it reads / its time, the routed "
                 "experts whether from memory or disk)\n",
                 label.c_str(), static_cast<unsigned long long>(ops.steps));
-    std::printf("| operation | ms/step | share | weights/step | GB/s |\n|---|---|---|---|---|\n");
-    const uint64_t all = ops.total_ns();
-    op_row("attention", ops.attention_ns, ops.steps, all, static_cast<double>(touched.attention));
-    op_row("dense FFN", ops.dense_ffn_ns, ops.steps, all, static_cast<double>(touched.dense_ffn));
-    op_row("MoE (router, shared and routed experts)", ops.moe_ns, ops.steps, all,
-           static_cast<double>(touched.moe_shared) + routed_bytes);
-    op_row("output head", ops.head_ns, ops.steps, all, static_cast<double>(touched.head));
-    op_row("other (embedding, bookkeeping)", ops.other_ns, ops.steps, all, 0);
+    std::printf("| operation | ms/step | share | weights/step | GB/s | disk busy | read/step |\n"
+                "|---|---|---|---|---|---|---|\n");
+    const OpTime all = ops.total();
+    const bool reads = all.disk.busy_ns > 0;
+    op_row("attention", ops.attention, ops.steps, all.ns, static_cast<double>(touched.attention), reads);
+    op_row("dense FFN", ops.dense_ffn, ops.steps, all.ns, static_cast<double>(touched.dense_ffn), reads);
+    op_row("MoE (router, shared and routed experts)", ops.moe, ops.steps, all.ns,
+           static_cast<double>(touched.moe_shared) + routed_bytes, reads);
+    op_row("output head", ops.head, ops.steps, all.ns, static_cast<double>(touched.head), reads);
+    op_row("other (embedding, bookkeeping)", ops.other, ops.steps, all.ns, 0, reads);
+    if (reads) {
+      const double steps = static_cast<double>(ops.steps);
+      const double step_ms = static_cast<double>(all.ns) / steps * 1e-6;
+      const double busy_ms = static_cast<double>(all.disk.busy_ns) / steps * 1e-6;
+      const double head_idle_ms = static_cast<double>(ops.head.ns - std::min(ops.head.ns, ops.head.disk.busy_ns)) / steps * 1e-6;
+      std::printf("%s: the disk had a read in flight %.1f of the %.1f ms step (%.0f%%) and read %.1f GB/s then; "
+                  "idle %.1f ms, %.1f of them in the output head\n",
+                  label.c_str(), busy_ms, step_ms, 100.0 * busy_ms / step_ms,
+                  static_cast<double>(all.disk.bytes) / (static_cast<double>(all.disk.busy_ns) * 1e-9) / 1e9,
+                  step_ms - busy_ms, head_idle_ms);
+    }
   }
   for (const DecodeRun& r : runs) {
     if (r.drafts == 0) continue;

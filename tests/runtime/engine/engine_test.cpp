@@ -181,11 +181,11 @@ TEST_CASE("engine: the forward time by kind of operation adds up to the forward 
   engine->generate(greedy(kPrompts[0], 6));
   const EngineStats s = engine->stats();
   CHECK(s.ops.steps == s.steps);
-  CHECK(s.ops.attention_ns > 0);
-  CHECK(s.ops.moe_ns > 0);
-  CHECK(s.ops.head_ns > 0);
+  CHECK(s.ops.attention.ns > 0);
+  CHECK(s.ops.moe.ns > 0);
+  CHECK(s.ops.head.ns > 0);
   // Golden config A has a dense first layer.
-  CHECK(s.ops.dense_ffn_ns > 0);
+  CHECK(s.ops.dense_ffn.ns > 0);
   const double ops_s = static_cast<double>(s.ops.total_ns()) * 1e-9;
   CHECK(ops_s <= s.forward_s * 1.001 + 1e-6);
   CHECK(ops_s >= s.forward_s * 0.5);  // forward_s adds only the call around forward_batch
