@@ -91,7 +91,7 @@ void Model::set_prefetch_margin(int64_t margin, int64_t lookahead) {
   // `lookahead` layers on: dense layers in between then give the disk time to read them, and
   // each later layer's guess replaces the earlier one's reads that have not started.
   pregate_ = [this, lookahead](int64_t layer, const float* hidden, int64_t tokens) {
-    if (layer < 0) return;
+    if (layer < -1) return;
     auto next = static_cast<size_t>(layer + 1);
     while (next < layers_.size() && layers_[next].moe() == nullptr) ++next;
     if (next >= layers_.size() || static_cast<int64_t>(next) - layer > lookahead) return;
@@ -171,6 +171,8 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     begin += t;
   }
   const std::span<const SequenceRows> seqs(sequences, steps.size());
+  // Layer -1: the embeddings, before the first layer runs (lookahead permitting).
+  if (ctx.after_attention && *ctx.after_attention) (*ctx.after_attention)(-1, h, rows);
   for (size_t l = 0; l < layers_.size(); ++l) {
     Status s = layers_[l].forward(h, seqs, positions, static_cast<int64_t>(l), ctx);
     if (!s.ok()) return s.with_context("layer " + std::to_string(l));

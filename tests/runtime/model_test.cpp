@@ -343,7 +343,7 @@ TEST_CASE("the pre-gating observer sees each guess that goes to prefetch, with r
   CHECK(provider.hints == plain_hints);
 }
 
-TEST_CASE("with a lookahead, a MoE layer after dense layers is pre-gated from each of the N layers before it") {
+TEST_CASE("with a lookahead, a MoE layer after dense layers is pre-gated from each of the N layers before it, the embeddings included") {
   // Three dense layers, then MoE layers 3 and 4 (DeepSeek-V3's start).
   ModelConfig c = second_shape_config();
   c.num_hidden_layers = 5;
@@ -360,10 +360,11 @@ TEST_CASE("with a lookahead, a MoE layer after dense layers is pre-gated from ea
     KvCache kv = model.new_kv_cache();
     REQUIRE(model.forward(prompt, kv, {&reference, nullptr}).ok());
   }
-  // Lookahead N: layer 3 is guessed after the attention of layers 3-N..2, layer 4 after layer
-  // 3's attention and again after its shared expert.
+  // Lookahead N: layer 3 is guessed after the attention of layers 3-N..2 and, from N = 4, from
+  // the embeddings before layer 0 (layer -1); layer 4 after layer 3's attention and again after
+  // its shared expert.
   const std::vector<std::pair<int64_t, std::vector<int64_t>>> expected = {
-      {1, {3, 4, 4}}, {2, {3, 3, 4, 4}}, {3, {3, 3, 3, 4, 4}}, {8, {3, 3, 3, 4, 4}}};
+      {1, {3, 4, 4}}, {2, {3, 3, 4, 4}}, {3, {3, 3, 3, 4, 4}}, {4, {3, 3, 3, 3, 4, 4}}, {8, {3, 3, 3, 3, 4, 4}}};
   for (const auto& [lookahead, layers] : expected) {
     CAPTURE(lookahead);
     model.set_prefetch_margin(1, lookahead);

@@ -134,6 +134,7 @@ int run_projection(const std::string& model_path, const Request& r, const Stream
   p.experts_per_layer = c.n_routed_experts;
   p.expert_bytes = routed_expert_bytes(c);
   p.every_step_bytes = model.touched.every_step;
+  p.head_bytes = model.touched.head;
   const auto plan = plan_streaming_budget(model, s, workload, 0);
   if (!plan.ok()) {
     std::printf("refused: %s\n", plan.status().message().c_str());

@@ -17,9 +17,9 @@ void StreamingFlags::add_to(ArgParser& args) {
   args.option("--prefetch-margin", &prefetch_margin, "N",
               "pre-gate the next layer and prefetch its top-k + N experts (default 2; -1 = off)", -1, 4096);
   args.option("--prefetch-lookahead", &prefetch_lookahead, "N",
-              "pre-gate a MoE layer from up to N layers before it (after each of their attentions; each closer guess "
-              "cancels the earlier one's reads it does not name), so dense layers in between overlap its reads "
-              "(default 3)",
+              "pre-gate a MoE layer from up to N layers before it (after each of their attentions, and from the "
+              "embeddings when they are N layers before it; each closer guess cancels the earlier one's reads it does "
+              "not name), so dense layers in between overlap its reads (default 3)",
               1, 1024);
   args.option("--prefetch-min-precision", &prefetch_min_precision, "F",
               "read pre-gated experts only while that share of them turned out used (recent layer steps; default "
