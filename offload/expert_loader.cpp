@@ -292,6 +292,7 @@ void ExpertLoader::on_completion(const ReadCompletion& completion) {
   Chunk c = in_flight_[i];
   in_flight_.erase(in_flight_.begin() + static_cast<std::ptrdiff_t>(i));
   in_flight_tags_.erase(pos);
+  note_in_flight();  // before the job can finish: drain() returns with the busy interval closed
   ActiveJob* job = c.job;
   const ExpertBlobInfo& b = job->job.blob;
   // The padding after the last blob may lie past the end of the file: only the stored bytes count.

@@ -6,6 +6,7 @@
 // read in flight, bytes landed): where the disk idles is where reads could still be overlapped.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace moestream {
@@ -29,8 +30,11 @@ struct OpTime {
   DiskActivity disk;  // during this section
 
   void add(const OpMark& start, const OpMark& end) {
-    ns += end.ns - start.ns;
-    disk = disk.plus(end.disk.minus(start.disk));
+    const uint64_t span = end.ns - start.ns;
+    ns += span;
+    // The disk's counters are read just after the clock: a span's busy time may run over it.
+    const DiskActivity d = end.disk.minus(start.disk);
+    disk = disk.plus({std::min(d.busy_ns, span), d.bytes});
   }
   OpTime plus(const OpTime& o) const { return {ns + o.ns, disk.plus(o.disk)}; }
   OpTime minus(const OpTime& o) const { return {ns - o.ns, disk.minus(o.disk)}; }

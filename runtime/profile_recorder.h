@@ -61,6 +61,7 @@ class ProfileRecorder {
     }
     Result<AcquiredExpert> acquire_next_ready() override { return inner_.acquire_next_ready(); }
     void end_batch() override { inner_.end_batch(); }
+    DiskActivity disk_activity() const override { return inner_.disk_activity(); }
 
    private:
     ExpertProvider& inner_;

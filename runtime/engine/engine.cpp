@@ -183,6 +183,8 @@ struct Engine::Impl {
   // Scheduler thread only.
   std::vector<std::unique_ptr<Sequence>> active;
   std::vector<float> logits;
+  bool defer_finish = false;  // inside step(): results wait for the step's counters
+  std::vector<std::pair<std::shared_ptr<RequestState>, GenerationResult>> finished_in_step;
 
   Status validate(const GenerationRequest& r) const;
   void loop();
@@ -521,6 +523,17 @@ void Engine::Impl::admit(std::shared_ptr<RequestState> state) {
 
 void Engine::Impl::step() {
   const uint64_t step_start = now_ns();
+  // Requests that end in this step get their results once its counters are out (the last
+  // statement below): whoever reads stats() after a result sees the step that made it.
+  struct FinishAfterStep {
+    Impl& impl;
+    explicit FinishAfterStep(Impl& i) : impl(i) { impl.defer_finish = true; }
+    ~FinishAfterStep() {
+      impl.defer_finish = false;
+      for (auto& [state, result] : impl.finished_in_step) state->finish(std::move(result));
+      impl.finished_in_step.clear();
+    }
+  } finish_after_step(*this);
   // Cancelled sequences leave before the step.
   for (auto& seq : active) {
     if (seq->state->cancelled || cancelling) finish(*seq, FinishReason::kCancelled);
@@ -568,17 +581,6 @@ void Engine::Impl::step() {
   const uint64_t forward_ns = now_ns() - forward_start;
   uint64_t sample_ns = 0;
   const LayerCacheStats after = cache_totals();
-  {
-    // The forward pass's counters go out before any of the step's tokens does: a caller that
-    // reads stats() from a token callback or after its result sees this step counted.
-    std::lock_guard<std::mutex> lock(mutex);
-    ++stats.steps;
-    stats.step_rows += static_cast<uint64_t>(rows);
-    stats.expert_bytes_read += after.bytes_read - before.bytes_read;
-    stats.expert_acquisitions += (after.hits + after.misses) - (before.hits + before.misses);
-    stats.forward_s += static_cast<double>(forward_ns) * 1e-9;
-    stats.ops = model->op_times();
-  }
   for (size_t i = 0; i < members.size(); ++i) {
     const double share = static_cast<double>(steps[i].tokens.size()) / static_cast<double>(rows);
     RequestExpertCounters& e = members[i]->result.experts;
@@ -651,8 +653,14 @@ void Engine::Impl::step() {
   }
   std::erase_if(active, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
   std::lock_guard<std::mutex> lock(mutex);
+  ++stats.steps;
+  stats.step_rows += static_cast<uint64_t>(rows);
+  stats.expert_bytes_read += after.bytes_read - before.bytes_read;
+  stats.expert_acquisitions += (after.hits + after.misses) - (before.hits + before.misses);
   stats.drafts += drafts;
   stats.drafts_accepted += accepted_drafts;
+  stats.forward_s += static_cast<double>(forward_ns) * 1e-9;
+  stats.ops = model->op_times();
   stats.sample_s += static_cast<double>(sample_ns) * 1e-9;
   stats.schedule_s += static_cast<double>(now_ns() - step_start - forward_ns - sample_ns) * 1e-9;
   stats.active = static_cast<int64_t>(active.size());
@@ -783,7 +791,11 @@ void Engine::Impl::finish(Sequence& s, FinishReason reason, Status error) {
   const uint64_t now = now_ns();
   if (s.first_token_ns) s.result.timings.decode_s = static_cast<double>(now - s.first_token_ns) * 1e-9;
   else s.result.timings.prefill_s = static_cast<double>(now - s.first_step_ns) * 1e-9;
-  s.state->finish(std::move(s.result));
+  if (defer_finish) {
+    finished_in_step.emplace_back(s.state, std::move(s.result));
+  } else {
+    s.state->finish(std::move(s.result));
+  }
 }
 
 }  // namespace moestream

@@ -143,8 +143,11 @@ TEST_CASE("bench e2e --baseline prefetch-off --rounds 3: both arms in turn, each
   std::vector<double> ratios{std::stod(m[1]), std::stod(m[2]), std::stod(m[3])};
   std::sort(ratios.begin(), ratios.end());
   CHECK(std::stod(m[4]) == doctest::Approx(ratios[1]).epsilon(0.01));
-  const int faster = static_cast<int>(std::count_if(ratios.begin(), ratios.end(), [](double r) { return r >= 1.0; }));
-  CHECK(std::stoi(m[5]) == faster);
+  // A ratio printed as 1.00 may be just under 1 (printed to two places): either count is right.
+  const int faster = static_cast<int>(std::count_if(ratios.begin(), ratios.end(), [](double r) { return r > 1.0; }));
+  const int even = static_cast<int>(std::count(ratios.begin(), ratios.end(), 1.0));
+  CHECK(std::stoi(m[5]) >= faster);
+  CHECK(std::stoi(m[5]) <= faster + even);
   // The prefetch-off arm read no guesses: only the streamed rounds print their guesses.
   CHECK(o.output.find("prefetch off #1: ") == std::string::npos);
   CHECK(o.output.find("streaming (3 rounds): a decode step by operation") != std::string::npos);

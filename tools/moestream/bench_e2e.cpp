@@ -93,7 +93,7 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   // Counters at the first token (the prompt is done) and at the end: the decode part alone.
   uint64_t io_at_first = 0;
   LayerCacheStats cache_at_first;
-  OpTimes ops_at_first;  // the engine's counters when the first token arrives: the prefill step's
+  OpTimes ops_at_second;  // the engine's counters when the second token arrives: the prompt's steps, whole
   ProgressBar bar(label + " decode", static_cast<uint64_t>(new_tokens), "tokens");
   int64_t seen = 0;
   std::vector<double> step_s, read_gbs;  // paired: steps 2.., and a read before the first of them
@@ -107,8 +107,8 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
     if (seen == 0) {
       io_at_first = storage_read_bytes();
       cache_at_first = total_of(e.cache_stats());
-      ops_at_first = e.stats().ops;  // a step's counters are out before its tokens
     }
+    if (seen == 1) ops_at_second = e.stats().ops;  // a step's counters go out at its end
     if (seen >= 1) step_s.push_back(std::chrono::duration<double>(enter - last_exit).count());
     ++seen;
     bar.update(static_cast<uint64_t>(seen));
@@ -124,7 +124,7 @@ Result<DecodeRun> decode(const std::string& path, const EngineOptions& options, 
   run.output = res.tokens;
   const EngineStats stats = e.stats();
   run.drafts = stats.drafts;
-  run.ops = stats.ops.minus(ops_at_first);
+  run.ops = stats.ops.minus(ops_at_second);  // every decode step: the engine returns a result after its step's counters
   run.accepted = stats.drafts_accepted;
   run.tokens = res.timings.decoded - 1;
   run.seconds = res.timings.decode_s;

@@ -179,7 +179,9 @@ int run_plan(int argc, char** argv) {
   args.option("--cores", &project.cores, "N", "with --project: cores (threads) of the machine", 0, 4096);
   args.option("--trace", &project.traces, "FILE,DIR,..",
               "with --project: routing traces (CSV or .mstrace; a directory: all of them) for the hit rate");
-  args.option("--hit-rate", &project.hit_rate, "F", "with --project: use this expert-cache hit rate (0..1) instead",
+  args.option("--hit-rate", &project.hit_rate, "F",
+              "with --project: use this hit rate (0..1) instead: the share of the used experts not read from disk "
+              "(a prefetched expert was read)",
               0, 1);
   StreamingFlags streaming;
   streaming.add_to(args);
