@@ -108,6 +108,8 @@ class Engine {
   // (`moestream logits`: logits of every position, MTP drafts). Thread-safe; blocks.
   Status run_exclusive(const std::function<Status(Model&)>& fn);
 
+  // Counters over every step so far, published at the end of each step; a request's result
+  // is handed over after the counters of the step that finished it.
   EngineStats stats() const;
   // The expert-cache report (streaming mode), else an empty string.
   std::string cache_report() const;
