@@ -437,8 +437,7 @@ void ExpertLoader::io_loop() {
       fail_chunks(lost, got.status());
       continue;
     }
-    for (const ReadCompletion& c : completions) on_completion(c);
-    note_in_flight();
+    for (const ReadCompletion& c : completions) on_completion(c);  // each notes its own
   }
 }
 

@@ -147,10 +147,7 @@ Status Model::forward_batch(std::span<const SequenceStep> steps, const ForwardOu
     ~OtherTime() {
       OpTime all;
       all.add(start, ctx.mark());
-      const OpTime measured = t.minus(before).total();
-      if (all.ns > measured.ns) t.other.ns += all.ns - measured.ns;
-      if (all.disk.busy_ns > measured.disk.busy_ns) t.other.disk.busy_ns += all.disk.busy_ns - measured.disk.busy_ns;
-      if (all.disk.bytes > measured.disk.bytes) t.other.disk.bytes += all.disk.bytes - measured.disk.bytes;
+      t.other = t.other.plus(all.beyond(t.minus(before).total()));
     }
   } other{op_times_, before, ctx, step_start};
   arena_.reset();

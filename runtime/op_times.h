@@ -38,6 +38,12 @@ struct OpTime {
   }
   OpTime plus(const OpTime& o) const { return {ns + o.ns, disk.plus(o.disk)}; }
   OpTime minus(const OpTime& o) const { return {ns - o.ns, disk.minus(o.disk)}; }
+  // What this span has beyond `part` of it, each count at least 0 (the parts' clocks are read
+  // apart from the whole's).
+  OpTime beyond(const OpTime& part) const {
+    const auto over = [](uint64_t a, uint64_t b) { return a > b ? a - b : 0; };
+    return {over(ns, part.ns), {over(disk.busy_ns, part.disk.busy_ns), over(disk.bytes, part.disk.bytes)}};
+  }
 };
 
 struct OpTimes {
