@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "format/checksum.h"
 #include "support/cli_runner.h"
 #include "support/temp_dir.h"
 
@@ -62,6 +63,53 @@ TEST_CASE("convert, inspect --json, verify and export-hf work end to end") {
   CHECK_MESSAGE(r.exit_code == 0, r.output);
   CHECK(fs::exists(dir.file("hf/model.safetensors.index.json")));
   CHECK(fs::exists(dir.file("hf/model-00004-of-000004.safetensors")));
+}
+
+// The bytes at the offsets `inspect --json --tensors` prints have the checksums it prints.
+uint64_t checksum_at(const std::string& path, uint64_t offset, uint64_t size) {
+  std::ifstream f(path, std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  std::vector<char> bytes(size);
+  f.read(bytes.data(), static_cast<std::streamsize>(size));
+  return f ? moestream::xxh3_64(bytes.data(), bytes.size()) : 0;
+}
+
+TEST_CASE("inspect --json --tensors says where every weight, scale and expert blob lies") {
+  moestream::testing::TempDir dir;
+  const std::string mst = dir.file("m.mst");
+  REQUIRE(cli("convert --quiet " + golden("fp8-v3") + " " + mst).exit_code == 0);
+  RunResult r = run_shell(std::string(MOESTREAM_CLI_PATH) + " inspect --json --tensors " + mst + " 2>/dev/null");
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  int scaled = 0;
+  for (const auto& t : j["tensors"]) {
+    CHECK(checksum_at(mst, t["offset"], t["size"]) == t["checksum"].get<uint64_t>());
+    if (t["scale_size"].get<uint64_t>() == 0) continue;
+    ++scaled;
+    CHECK(t["block"] == nlohmann::json::array({128, 128}));
+    CHECK(checksum_at(mst, t["scale_offset"], t["scale_size"]) == t["scale_checksum"].get<uint64_t>());
+  }
+  CHECK(scaled > 0);
+  const int64_t experts = j["config"]["n_routed_experts"];
+  const int64_t hidden = j["config"]["hidden_size"], inter = j["config"]["moe_intermediate_size"];
+  REQUIRE(j["expert_layers"].size() > 0);
+  for (const auto& layer : j["expert_layers"]) {
+    REQUIRE(static_cast<int64_t>(layer["blobs"].size()) == experts);
+    for (const auto& b : layer["blobs"]) {
+      CHECK(b["offset"].get<uint64_t>() % 4096 == 0);
+      CHECK(b["compression"] == "none");
+      CHECK(checksum_at(mst, b["offset"], b["stored_size"]) == b["checksum"].get<uint64_t>());
+      CHECK(b["gate"]["shape"] == nlohmann::json::array({inter, hidden}));
+      CHECK(b["down"]["shape"] == nlohmann::json::array({hidden, inter}));
+      for (const char* part : {"gate", "up", "down"}) {
+        const auto& p = b[part];
+        CHECK(p["dtype"] == "F8_E4M3");
+        CHECK(p["data_offset"].get<uint64_t>() + p["data_size"].get<uint64_t>() <= b["raw_size"].get<uint64_t>());
+        CHECK(p["scale_offset"].get<uint64_t>() + p["scale_size"].get<uint64_t>() <= b["raw_size"].get<uint64_t>());
+      }
+    }
+  }
 }
 
 TEST_CASE("verify exits non-zero and names the damage for each corruption") {

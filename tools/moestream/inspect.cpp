@@ -19,6 +19,38 @@ const char* scale_format_name(ScaleFormat f) {
   return f == ScaleFormat::kF32 ? "F32" : f == ScaleFormat::kUE8M0 ? "UE8M0" : "none";
 }
 
+// One expert part's place inside its raw blob (offsets relative to the blob's first byte).
+nlohmann::json expert_part_json(const fb::ExpertPart& p) {
+  return {{"shape", {p.rows(), p.cols()}},
+          {"dtype", std::string(dtype_name(static_cast<DType>(p.dtype())))},
+          {"data_offset", p.data_offset()},
+          {"data_size", p.data_size()},
+          {"scale_format", scale_format_name(static_cast<ScaleFormat>(p.scale_format()))},
+          {"scale_offset", p.scale_offset()},
+          {"scale_size", p.scale_size()},
+          {"block", {p.block_rows(), p.block_cols()}}};
+}
+
+// Every expert blob of MoE layer `layer`: where it lies in the file and its parts, so a script
+// can read any expert's weights (the header has passed the verifier, so the vectors exist).
+nlohmann::json expert_blobs_json(const fb::Header& h, int64_t layer) {
+  nlohmann::json blobs = nlohmann::json::array();
+  for (const fb::ExpertLayer* el : *h.expert_layers()) {
+    if (el->layer() != layer) continue;
+    for (const fb::ExpertBlob* b : *el->experts()) {
+      blobs.push_back({{"offset", b->offset()},
+                       {"stored_size", b->stored_size()},
+                       {"raw_size", b->raw_size()},
+                       {"checksum", b->checksum()},
+                       {"compression", b->compression() == fb::Compression::Zstd ? "zstd" : "none"},
+                       {"gate", expert_part_json(b->gate())},
+                       {"up", expert_part_json(b->up())},
+                       {"down", expert_part_json(b->down())}});
+    }
+  }
+  return blobs;
+}
+
 nlohmann::json inspect_json(const ContainerReader& r, bool with_tensors) {
   using nlohmann::json;
   const fb::Header& h = r.header();
@@ -45,6 +77,11 @@ nlohmann::json inspect_json(const ContainerReader& r, bool with_tensors) {
                        {"scale_format", scale_format_name(static_cast<ScaleFormat>(t->scale_format()))},
                        {"scale_size", t->scale_size()},
                        {"checksum", t->checksum()}});
+    if (t->scale_size() > 0) {
+      tensors.back()["scale_offset"] = t->scale_offset();
+      tensors.back()["scale_checksum"] = t->scale_checksum();
+      tensors.back()["block"] = {t->block_rows(), t->block_cols()};
+    }
   }
   j["tensor_count"] = h.tensors()->size();
   j["tensor_bytes"] = tensor_bytes;
@@ -68,6 +105,7 @@ nlohmann::json inspect_json(const ContainerReader& r, bool with_tensors) {
       layer["dtype"] = std::string(dtype_name(w->gate.dtype));
       layer["scale_format"] = scale_format_name(w->gate.scale_format);
     }
+    if (with_tensors) layer["blobs"] = expert_blobs_json(h, l);
     layers.push_back(layer);
     raw += lraw;
     stored += lstored;
