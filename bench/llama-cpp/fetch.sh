@@ -20,11 +20,12 @@ dir=$(cd "$dir" && pwd)
 echo "fetching the Debian unstable package index" >&2
 curl -fsS --max-time 300 "$mirror/dists/sid/main/binary-amd64/Packages.xz" | xz -dc > "$dir/Packages"
 for p in "${packages[@]}"; do
+  file="" sha=""
   read -r file sha < <(awk -v want="$p" '
     /^Package: / { hit = ($2 == want) }
     hit && /^Filename: / { f = $2 }
-    hit && /^SHA256: / { print f, $2; exit }' "$dir/Packages")
-  [[ -n ${file:-} ]] || { echo "error: $p is not in Debian unstable's index" >&2; exit 1; }
+    hit && /^SHA256: / { print f, $2; exit }' "$dir/Packages") || true
+  [[ -n $file ]] || { echo "error: $p is not in Debian unstable's index" >&2; exit 1; }
   deb="$dir/debs/$(basename "$file")"
   if [[ ! -s $deb ]]; then
     echo "  $p: $(basename "$file")" >&2
