@@ -50,13 +50,17 @@ E4M3 = e4m3_table()
 
 def quantize_q8_0(x):
     """Rows of float32 (length a multiple of 32) to Q8_0 blocks, as ggml's reference does."""
+    if x.shape[-1] % 32:
+        raise SystemExit(f"Q8_0 needs rows of whole 32-value blocks, not {x.shape[-1]}")
     blocks = x.reshape(-1, 32)
     amax = np.abs(blocks).max(axis=1)
     d = (amax / 127.0).astype(np.float32)
     inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
     out = np.empty(blocks.shape[0], Q8_0_BLOCK)
     out["d"] = d.astype(np.float16)
-    out["qs"] = np.clip(np.rint(blocks * inv[:, None]), -127, 127).astype(np.int8)
+    scaled = blocks * inv[:, None]
+    # roundf: halves away from zero, as ggml's reference (np.rint would round them to even).
+    out["qs"] = np.clip(np.sign(scaled) * np.floor(np.abs(scaled) + 0.5), -127, 127).astype(np.int8)
     return out.tobytes()
 
 

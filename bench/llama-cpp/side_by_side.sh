@@ -17,10 +17,17 @@ shift 3
 caps=("${@:-none}")
 rounds=${ROUNDS:-2} tokens=${TOKENS:-24} threads=${THREADS:-2}
 moestream=${MOESTREAM:-moestream}
-disk=$(lsblk -no pkname "$(df --output=source "$gguf" | tail -1)" 2>/dev/null | head -1)
-disk=${disk:-$(basename "$(df --output=source "$gguf" | tail -1)")}
+log=$(mktemp /tmp/side_by_side.XXXXXX.log)
+cg=""
+out=$(mktemp)
+cleanup() { [[ -n $cg && -d $cg ]] && rmdir "$cg" 2>/dev/null; rm -f "$out"; }
+trap cleanup EXIT
+fail() { echo "error: $*; the tools' messages are in $log" >&2; exit 1; }
 
-sectors_read() { awk '{ print $3 }' "/sys/block/$disk/stat"; }
+# The device the GGUF lies on (a disk, a partition or a device-mapper volume all have a stat).
+stat_file="/sys/class/block/$(basename "$(df --output=source "$gguf" | tail -1)")/stat"
+sectors_read() { if [[ -r $stat_file ]]; then awk '{ print $3 }' "$stat_file"; else echo 0; fi; }
+[[ -r $stat_file ]] || echo "note: no $stat_file: llama.cpp's reads are not counted" >&2
 
 # A memory cgroup limited to $1 bytes (v2 where the memory controller is on, else v1); prints
 # its directory and the names of its limit and peak files.
@@ -33,7 +40,9 @@ make_cgroup() {
     mkdir -p "$root" && echo "$1" > "$root/memory.max"
     echo "$root memory.peak"
   else
-    root="$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)/llama-side-by-side-$$"
+    v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
+    [[ -n $v1 ]] || return 1
+    root="$v1/llama-side-by-side-$$"
     mkdir -p "$root" && echo "$1" > "$root/memory.limit_in_bytes"
     echo "$root memory.max_usage_in_bytes"
   fi
@@ -45,16 +54,18 @@ for round in $(seq "$rounds"); do
   for cap in "${caps[@]}"; do
     sync && echo 3 > /proc/sys/vm/drop_caches
     before=$(sectors_read)
-    out=$(mktemp)
     if [[ $cap == none ]]; then
-      "$llama" llama-bench -m "$gguf" -p 0 -n "$tokens" -t "$threads" -r 3 -o json > "$out" 2>/dev/null
+      "$llama" llama-bench -m "$gguf" -p 0 -n "$tokens" -t "$threads" -r 3 -o json > "$out" 2>>"$log" ||
+        fail "llama-bench failed"
       peak=-
     else
-      read -r cg peak_file < <(make_cgroup "$(numfmt --from=iec "$cap")")
+      spec=$(make_cgroup "$(numfmt --from=iec "$cap")") || fail "no memory cgroup (v2 with the memory controller, or v1)"
+      read -r cg peak_file <<< "$spec"
       bash -c "echo \$\$ > '$cg/cgroup.procs' && exec '$llama' llama-bench -m '$gguf' -p 0 -n $tokens -t $threads -r 3 -o json" \
-        > "$out" 2>/dev/null
+        > "$out" 2>>"$log" || fail "llama-bench failed under $cap (out of memory?)"
       peak="$(( $(cat "$cg/$peak_file") / 1048576 )) MiB"
       rmdir "$cg"
+      cg=""
     fi
     after=$(sectors_read)
     # llama-bench decodes one warm-up token, then 3 runs of $tokens; the reads include loading.
@@ -66,13 +77,12 @@ per_token = int(read) / (1 + 3 * int(tokens)) / 2**20
 runs = ", ".join(f"{x:.2f}" for x in t["samples_ts"])
 print(f"| {rnd} | {cap} | llama.cpp (mmap) | {t['avg_ts']:.2f} ({runs}) | {per_token:.0f} MiB (with loading) | {peak} |")
 EOF
-    rm -f "$out"
     limit=(--cgroup --ram-budget "$cap")
     [[ $cap == none ]] && limit=(--ram-budget 64G)
     "$moestream" bench e2e "$mst" "${limit[@]}" --drop-caches --new-tokens "$tokens" --fio-seconds 0 \
-      --threads "$threads" 2>/dev/null |
-      awk -v r="$round" -v c="$cap" -F'|' '/^\| streaming \|/ {
+      --threads "$threads" > "$out" 2>>"$log" || fail "moestream bench e2e failed under $cap"
+    awk -v r="$round" -v c="$cap" -F'|' '/^\| streaming \|/ {
         gsub(/ /, "", $3); gsub(/^ +| +$/, "", $5); gsub(/^ +| +$/, "", $10)
-        printf "| %s | %s | moestream | %s | %s | %s |\n", r, c, $3, $5, $10 }'
+        printf "| %s | %s | moestream | %s | %s | %s |\n", r, c, $3, $5, $10 }' "$out"
   done
 done

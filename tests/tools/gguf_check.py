@@ -3,10 +3,11 @@
 
     gguf_check.py OUT.gguf HF_DIR
 
-Reads the GGUF on its own (header, metadata, tensor table), dequantizes a sample of tensors
-(Q8_0 / BF16 / F32) and compares them with the safetensors weights dequantized with their
-block scales: every Q8_0 value must be within half a quantization step of the reference (plus the
-step's own rounding to fp16).
+Reads the GGUF on its own (header, metadata and their types, tensor table, offsets as llama.cpp
+checks them), dequantizes every tensor (Q8_0 / BF16 / F32) and compares it with the safetensors
+weights dequantized with their block scales: each Q8_0 block's scale must be its largest
+magnitude / 127 and every value within half a step of the reference (plus the step's own
+rounding to fp16); BF16 and F32 tensors must match bit for bit.
 Prints "gguf ok: ..." and exits 0, else names the first mismatch and exits 1.
 """
 import json
@@ -17,6 +18,7 @@ import numpy as np
 
 
 def read_gguf(path):
+    """(data, metadata, metadata types, tensors, data start); exits on what llama.cpp would refuse."""
     data = np.memmap(path, np.uint8, mode="r")
     pos = 0
 
@@ -36,21 +38,24 @@ def read_gguf(path):
     scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
 
     def value(kind):
+        """The value and its type: a scalar type number, or ("array", element type)."""
         if kind == 8:
-            return string()
+            return string(), kind
         if kind == 9:
             inner, n = take("I"), take("Q")
-            return [value(inner) for _ in range(n)]
-        return take(scalar[kind])
+            return [value(inner)[0] for _ in range(n)], ("array", inner)
+        return take(scalar[kind]), kind
 
-    assert bytes(data[:4]) == b"GGUF", "not a GGUF file"
+    if bytes(data[:4]) != b"GGUF":
+        sys.exit("not a GGUF file")
     pos = 4
     version, n_tensors, n_kv = take("I"), take("Q"), take("Q")
-    assert version == 3, version
-    meta = {}
+    if version != 3:
+        sys.exit(f"GGUF version {version}, expected 3")
+    meta, kinds = {}, {}
     for _ in range(n_kv):
         key = string()
-        meta[key] = value(take("I"))
+        meta[key], kinds[key] = value(take("I"))
     tensors = {}
     for _ in range(n_tensors):
         name = string()
@@ -58,7 +63,22 @@ def read_gguf(path):
         tensors[name] = (ne, take("I"), take("Q"))
     align = meta.get("general.alignment", 32)
     start = -(-pos // align) * align
-    return data, meta, tensors, start
+    # As llama.cpp's loader checks: each tensor where the one before it ends, padded to the alignment.
+    expect = 0
+    for name, (ne, kind, offset) in tensors.items():
+        if offset != expect:
+            sys.exit(f"{name}: offset {offset}, expected {expect} (aligned, contiguous)")
+        expect = offset + -(-nbytes(ne, kind) // align) * align
+    if start + expect > len(data):
+        sys.exit(f"the data runs {start + expect - len(data)} bytes past the end of the file")
+    return data, meta, kinds, tensors, start
+
+
+def nbytes(ne, kind):
+    n = int(np.prod(ne))
+    if kind == 8 and ne[0] % 32:
+        sys.exit(f"a Q8_0 tensor's rows ({ne[0]}) are not whole blocks of 32")
+    return {0: n * 4, 30: n * 2, 8: n // 32 * 34}[kind]
 
 
 def dequantize(data, start, ne, kind, offset):
@@ -111,58 +131,104 @@ class Checkpoint:
         return e4m3(w) * full
 
 
-def main():
-    data, meta, tensors, start = read_gguf(sys.argv[1])
-    ckpt = Checkpoint(sys.argv[2])
-    cfg = json.load(open(f"{sys.argv[2]}/config.json"))
-    a = meta["general.architecture"]
+def expected_tensors(cfg, ckpt):
+    """Every tensor the GGUF must hold, by name, with its weights from the checkpoint."""
+    heads, nope, v = cfg["num_attention_heads"], cfg["qk_nope_head_dim"], cfg["v_head_dim"]
+    out = {
+        "token_embd.weight": lambda: ckpt.weight("model.embed_tokens.weight"),
+        "output_norm.weight": lambda: ckpt.weight("model.norm.weight"),
+        "output.weight": lambda: ckpt.weight("lm_head.weight"),
+    }
+    for l in range(cfg["num_hidden_layers"]):
+        p, b = f"model.layers.{l}.", f"blk.{l}."
+        plain = {"attn_norm": "input_layernorm", "attn_q_a": "self_attn.q_a_proj",
+                 "attn_q_a_norm": "self_attn.q_a_layernorm", "attn_q_b": "self_attn.q_b_proj",
+                 "attn_kv_a_mqa": "self_attn.kv_a_proj_with_mqa", "attn_kv_a_norm": "self_attn.kv_a_layernorm",
+                 "attn_output": "self_attn.o_proj", "ffn_norm": "post_attention_layernorm"}
+        moe = l >= cfg["first_k_dense_replace"]
+        for part in ("gate", "up", "down"):
+            if moe:
+                plain[f"ffn_{part}_shexp"] = f"mlp.shared_experts.{part}_proj"
+                out[f"{b}ffn_{part}_exps.weight"] = lambda p=p, part=part: np.stack([
+                    ckpt.weight(f"{p}mlp.experts.{e}.{part}_proj.weight") for e in range(cfg["n_routed_experts"])])
+            else:
+                plain[f"ffn_{part}"] = f"mlp.{part}_proj"
+        if moe:
+            plain["ffn_gate_inp"] = "mlp.gate"
+            out[f"{b}exp_probs_b.bias"] = lambda p=p: ckpt.weight(f"{p}mlp.gate.e_score_correction_bias")
+        for gguf_name, hf_name in plain.items():
+            out[f"{b}{gguf_name}.weight"] = lambda n=f"{p}{hf_name}.weight": ckpt.weight(n)
+        kv_b = lambda p=p: ckpt.weight(f"{p}self_attn.kv_b_proj.weight").reshape(heads, nope + v, -1)
+        out[f"{b}attn_k_b.weight"] = lambda kv_b=kv_b: kv_b()[:, :nope, :].transpose(0, 2, 1)
+        out[f"{b}attn_v_b.weight"] = lambda kv_b=kv_b: kv_b()[:, nope:, :]
+    return out
+
+
+def check_metadata(meta, kinds, cfg):
+    a = meta.get("general.architecture")
+    if a != "deepseek2":
+        sys.exit(f"architecture {a}, expected deepseek2")
     expect = {f"{a}.block_count": cfg["num_hidden_layers"], f"{a}.expert_count": cfg["n_routed_experts"],
               f"{a}.leading_dense_block_count": cfg["first_k_dense_replace"],
-              f"{a}.expert_used_count": cfg["num_experts_per_tok"], f"{a}.vocab_size": cfg["vocab_size"]}
+              f"{a}.expert_used_count": cfg["num_experts_per_tok"], f"{a}.vocab_size": cfg["vocab_size"],
+              f"{a}.attention.kv_lora_rank": cfg["kv_lora_rank"], f"{a}.attention.head_count_kv": 1,
+              f"{a}.expert_group_count": cfg["n_group"], f"{a}.expert_group_used_count": cfg["topk_group"]}
     for key, want in expect.items():
         if meta.get(key) != want:
             sys.exit(f"metadata {key} = {meta.get(key)}, expected {want}")
+    # The types llama.cpp reads them as: counts uint32, scales float32, token types an int32 array.
+    for key, kind in kinds.items():
+        if isinstance(meta[key], bool):
+            want = 7
+        elif isinstance(meta[key], int) and key.startswith(a + "."):
+            want = 4
+        elif isinstance(meta[key], float):
+            want = 6
+        else:
+            continue
+        if kind != want:
+            sys.exit(f"metadata {key} has GGUF type {kind}, expected {want}")
+    if kinds.get("tokenizer.ggml.token_type") != ("array", 5):
+        sys.exit(f"tokenizer.ggml.token_type is {kinds.get('tokenizer.ggml.token_type')}, expected an int32 array")
     if len(meta["tokenizer.ggml.tokens"]) != cfg["vocab_size"]:
         sys.exit("token list length is not vocab_size")
-    mtp = cfg["num_hidden_layers"]
-    if any(name.startswith(f"blk.{mtp}.") for name in tensors):
-        sys.exit("the MTP layer was written")
 
-    heads, nope, v = cfg["num_attention_heads"], cfg["qk_nope_head_dim"], cfg["v_head_dim"]
-    moe = cfg["first_k_dense_replace"]
-    kv_b = ckpt.weight(f"model.layers.{moe}.self_attn.kv_b_proj.weight").reshape(heads, nope + v, -1)
-    samples = {
-        "token_embd.weight": ckpt.weight("model.embed_tokens.weight"),
-        "output.weight": ckpt.weight("lm_head.weight"),
-        "blk.0.attn_q_a.weight": ckpt.weight("model.layers.0.self_attn.q_a_proj.weight"),
-        "blk.0.ffn_down.weight": ckpt.weight("model.layers.0.mlp.down_proj.weight"),
-        f"blk.{moe}.attn_k_b.weight": kv_b[:, :nope, :].transpose(0, 2, 1),
-        f"blk.{moe}.attn_v_b.weight": kv_b[:, nope:, :],
-        f"blk.{moe}.ffn_gate_inp.weight": ckpt.weight(f"model.layers.{moe}.mlp.gate.weight"),
-        f"blk.{moe}.exp_probs_b.bias": ckpt.weight(f"model.layers.{moe}.mlp.gate.e_score_correction_bias"),
-        f"blk.{moe}.attn_norm.weight": ckpt.weight(f"model.layers.{moe}.input_layernorm.weight"),
-        f"blk.{moe}.ffn_up_exps.weight": np.stack([
-            ckpt.weight(f"model.layers.{moe}.mlp.experts.{e}.up_proj.weight") for e in range(cfg["n_routed_experts"])]),
-        f"blk.{moe}.ffn_down_shexp.weight": ckpt.weight(f"model.layers.{moe}.mlp.shared_experts.down_proj.weight"),
-    }
-    for name, ref in samples.items():
-        if name not in tensors:
-            sys.exit(f"{name} is missing")
+
+def main():
+    data, meta, kinds, tensors, start = read_gguf(sys.argv[1])
+    ckpt = Checkpoint(sys.argv[2])
+    cfg = json.load(open(f"{sys.argv[2]}/config.json"))
+    check_metadata(meta, kinds, cfg)
+    expected = expected_tensors(cfg, ckpt)
+    if set(expected) != set(tensors):
+        sys.exit(f"tensors missing: {sorted(set(expected) - set(tensors))}, "
+                 f"not expected: {sorted(set(tensors) - set(expected))}")
+    q8 = 0
+    for name, reference in expected.items():
+        ref = reference()
         ne, kind, offset = tensors[name]
         if list(ref.shape) != ne[::-1]:
             sys.exit(f"{name}: shape {ne[::-1]}, expected {list(ref.shape)}")
         got = dequantize(data, start, ne, kind, offset)
         if kind == 8:
+            q8 += 1
             got, d = got
+            # Each block's scale is its largest magnitude / 127, rounded to fp16.
+            want_d = (np.abs(ref).reshape(d.shape + (32,)).max(axis=-1) / 127).astype(np.float16).astype(np.float32)
+            wrong = ~(np.abs(d - want_d) <= np.abs(want_d) * 2.0 ** -10 + 2.0 ** -24)
+            if wrong.any():
+                i = tuple(np.argwhere(wrong)[0])
+                sys.exit(f"{name}: block {list(i)} has scale {d[i]}, expected {want_d[i]}")
+            # Half a step of rounding, plus the scale's rounding to fp16 over |q| <= 127 (2^-11
+            # relative; 2^-25 absolute where the scale is subnormal).
             step = np.repeat(d, 32, axis=-1)
-            # Half a step of rounding, plus the scale's own rounding to fp16 (2^-11) over |q| <= 127.
-            bad = np.abs(got - ref) > step * (0.5 + 127 * 2.0 ** -11) + 1e-7
+            bad = ~(np.abs(got - ref) <= step * (0.5 + 127 * 2.0 ** -11) + 127 * 2.0 ** -25)
         else:
-            bad = got != ref
+            bad = ~(got == ref)
         if bad.any():
             i = np.argwhere(bad)[0]
             sys.exit(f"{name}{list(i)}: {got[tuple(i)]} against {ref[tuple(i)]}")
-    print(f"gguf ok: {len(tensors)} tensors, {len(meta)} keys, {len(samples)} compared with the checkpoint")
+    print(f"gguf ok: {len(tensors)} tensors ({q8} Q8_0), {len(meta)} keys, all compared with the checkpoint")
 
 
 if __name__ == "__main__":
