@@ -59,12 +59,21 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
     // guess after the attention alone, and its reads wait for this layer's anyway. (Guessing
     // again after each routed expert too raised precision 2 more points on issue 26's model
     // but not the speed: stopped reads.)
+    struct GuessAgain {
+      const DecoderLayer* layer;
+      const float* hidden;
+      size_t size;
+      int64_t rows;
+      const StepContext* context;
+    } again{this, hidden, size, rows, &context};
     SharedOutputHook guess_again;
     if (context.after_attention && *context.after_attention) {
-      guess_again = [&](const float* shared_out) {
-        std::vector<float> h(hidden, hidden + size);
-        for (size_t i = 0; i < size; ++i) h[i] += shared_out[i];
-        (*context.after_attention)(layer_, h.data(), rows);
+      // One captured reference fits std::function's inline storage: no allocation per step.
+      guess_again = [&again](const float* shared_out) {
+        thread_local std::vector<float> h;
+        h.assign(again.hidden, again.hidden + again.size);
+        for (size_t i = 0; i < again.size; ++i) h[i] += shared_out[i];
+        (*again.context->after_attention)(again.layer->layer_, h.data(), again.rows);
       };
     }
     MOESTREAM_TRY(moe_->forward(normed, rows, positions, *context.experts, context.routing_observer,

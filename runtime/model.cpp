@@ -95,13 +95,14 @@ void Model::set_prefetch_margin(int64_t margin, int64_t lookahead) {
     auto next = static_cast<size_t>(layer + 1);
     while (next < layers_.size() && layers_[next].moe() == nullptr) ++next;
     if (next >= layers_.size() || static_cast<int64_t>(next) - layer > lookahead) return;
-    std::vector<float> normed(static_cast<size_t>(tokens * config_.hidden_size));
+    // Buffers kept between guesses (the scheduler thread makes them all): no allocation per step.
+    std::vector<float>& normed = pregate_normed_;
+    std::vector<int64_t>& predicted = pregate_predicted_;
+    normed.resize(static_cast<size_t>(tokens * config_.hidden_size));
     layers_[next].post_attention_norm(hidden, tokens, normed.data());
-    std::vector<int64_t> predicted;
     if (pregate_observer_) {
-      std::vector<float> scores;
-      layers_[next].moe()->predict_experts(normed.data(), tokens, prefetch_margin_, &predicted, &scores);
-      pregate_observer_(static_cast<int64_t>(next), predicted, scores);
+      layers_[next].moe()->predict_experts(normed.data(), tokens, prefetch_margin_, &predicted, &pregate_scores_);
+      pregate_observer_(static_cast<int64_t>(next), predicted, pregate_scores_);
     } else {
       layers_[next].moe()->predict_experts(normed.data(), tokens, prefetch_margin_, &predicted);
     }

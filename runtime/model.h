@@ -113,6 +113,8 @@ class Model {
   int64_t prefetch_margin_ = -1;
   std::function<void(int64_t, const float*, int64_t)> pregate_;
   PregateObserver pregate_observer_;
+  std::vector<float> pregate_normed_, pregate_scores_;  // the pre-gate's working buffers
+  std::vector<int64_t> pregate_predicted_;
   kernels::WeightRef embed_;
   std::function<void(const void*, size_t)> embedding_release_;
   std::vector<DecoderLayer> layers_;

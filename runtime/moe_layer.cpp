@@ -147,27 +147,47 @@ Status MoeLayer::forward(const float* x, int64_t tokens, const int64_t* position
 }  // namespace moestream
 
 namespace moestream {
+namespace {
+
+// Per-thread working buffers of predict_experts, kept between calls: a decode step with
+// prefetch allocates nothing once warm, as without.
+struct PredictScratch {
+  std::vector<float> logits;
+  std::vector<int64_t> votes, first_seen;
+  std::vector<uint8_t> picked, chosen;
+  std::vector<std::pair<float, int64_t>> rest;
+  RoutingDecision decision;
+};
+
+}  // namespace
 
 void MoeLayer::predict_experts(const float* x, int64_t tokens, int64_t margin,
                                std::vector<int64_t>* out, std::vector<float>* scores) const {
   out->clear();
   const int64_t n = router_.experts;
-  std::vector<float> logits(static_cast<size_t>(tokens * n));
+  thread_local PredictScratch scratch;
+  std::vector<float>& logits = scratch.logits;
+  logits.resize(static_cast<size_t>(tokens * n));
   kernels::matmul(router_weight_, x, tokens, logits.data());
   // Votes: each token's top-k, then its `margin` next-best by biased score.
-  std::vector<int64_t> votes(static_cast<size_t>(n), 0), first_seen(static_cast<size_t>(n), -1);
-  std::vector<uint8_t> picked(static_cast<size_t>(n), 0);  // in some row's top-k
+  std::vector<int64_t>& votes = scratch.votes;
+  std::vector<int64_t>& first_seen = scratch.first_seen;
+  std::vector<uint8_t>& picked = scratch.picked;  // in some row's top-k
+  std::vector<uint8_t>& chosen = scratch.chosen;
+  votes.assign(static_cast<size_t>(n), 0);
+  first_seen.assign(static_cast<size_t>(n), -1);
+  picked.assign(static_cast<size_t>(n), 0);
   int64_t order = 0;
-  RoutingDecision decision;
-  std::vector<std::pair<float, int64_t>> rest;
+  RoutingDecision& decision = scratch.decision;
+  std::vector<std::pair<float, int64_t>>& rest = scratch.rest;
   for (int64_t t = 0; t < tokens; ++t) {
     const float* row = logits.data() + t * n;
     route_token(router_, row, router_bias_.empty() ? nullptr : router_bias_.data(), &decision);
-    std::vector<bool> chosen(static_cast<size_t>(n), false);
+    chosen.assign(static_cast<size_t>(n), 0);
     auto vote = [&](int64_t e) {
       ++votes[e];
       if (first_seen[e] < 0) first_seen[e] = order++;
-      chosen[e] = true;
+      chosen[e] = 1;
     };
     for (int32_t e : decision.experts) {
       vote(e);

@@ -47,7 +47,13 @@ void StreamingExpertProvider::release(const AcquiredExpert& expert) {
 }
 
 void StreamingExpertProvider::prefetch(int64_t layer, std::span<const int64_t> experts) {
-  predicted_[layer].assign(experts.begin(), experts.end());
+  const auto slot = static_cast<size_t>(layer);
+  if (slot >= predicted_.size()) {
+    predicted_.resize(slot + 1);
+    has_prediction_.resize(slot + 1, 0);
+  }
+  predicted_[slot].assign(experts.begin(), experts.end());
+  has_prediction_[slot] = 1;
   ++recall_.hints;
   if (recent_precision_ < min_precision_) {
     ++recall_.gated;  // scored when the layer runs, so the gate opens again if guesses improve
@@ -71,7 +77,8 @@ Status StreamingExpertProvider::top_up_window() {
   const int64_t room = window_limit_ - held;
   if (room <= 0 || batch_pending_.empty()) return ok_status();
   const auto n = static_cast<size_t>(std::min<int64_t>(room, static_cast<int64_t>(batch_pending_.size())));
-  std::vector<int64_t> next(batch_pending_.begin(), batch_pending_.begin() + static_cast<std::ptrdiff_t>(n));
+  std::vector<int64_t>& next = batch_next_;
+  next.assign(batch_pending_.begin(), batch_pending_.begin() + static_cast<std::ptrdiff_t>(n));
   batch_pending_.erase(batch_pending_.begin(), batch_pending_.begin() + static_cast<std::ptrdiff_t>(n));
   Status s = cache_.pin(batch_layer_, next);
   if (!s.ok()) {
@@ -91,20 +98,21 @@ Status StreamingExpertProvider::begin_batch(int64_t layer, std::span<const int64
   cache_.cancel_prefetches(layer, experts);
   batch_layer_ = layer;
   batch_pending_.assign(experts.begin(), experts.end());
-  if (auto it = predicted_.find(layer); it != predicted_.end()) {
+  if (const auto slot = static_cast<size_t>(layer); slot < has_prediction_.size() && has_prediction_[slot]) {
+    const std::vector<int64_t>& guess = predicted_[slot];
     uint64_t correct = 0;
     for (int64_t e : experts) {
-      if (std::find(it->second.begin(), it->second.end(), e) != it->second.end()) ++correct;
+      if (std::find(guess.begin(), guess.end(), e) != guess.end()) ++correct;
     }
-    recall_.predicted += it->second.size();
+    recall_.predicted += guess.size();
     recall_.needed += experts.size();
     recall_.correct += correct;
-    if (!it->second.empty()) {
+    if (!guess.empty()) {
       // About the last 10 layer steps.
-      const double step = static_cast<double>(correct) / static_cast<double>(it->second.size());
+      const double step = static_cast<double>(correct) / static_cast<double>(guess.size());
       recent_precision_ = 0.9 * recent_precision_ + 0.1 * step;
     }
-    predicted_.erase(it);
+    has_prediction_[slot] = 0;
   }
   return top_up_window();
 }

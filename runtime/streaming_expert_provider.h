@@ -16,7 +16,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <vector>
 
 #include "format/container_reader.h"
@@ -70,9 +69,12 @@ class StreamingExpertProvider : public ExpertProvider {
   std::vector<int64_t> batch_pending_;  // not pinned yet
   std::vector<int64_t> batch_pinned_;   // pinned, not handed out yet
   std::vector<int64_t> batch_taken_;    // handed out, not released yet
+  std::vector<int64_t> batch_next_;     // top_up_window's working list, kept between calls
   int64_t outstanding_ = 0;
 
-  std::map<int64_t, std::vector<int64_t>> predicted_;  // per layer, until that layer runs
+  // Per layer, the last guess until that layer runs (indexed by layer, kept: no allocation per step).
+  std::vector<std::vector<int64_t>> predicted_;
+  std::vector<uint8_t> has_prediction_;
   PrefetchRecall recall_;
   double recent_precision_ = 1.0;  // moving average over layer steps; starts trusting
   double min_precision_ = kPrefetchMinPrecision;

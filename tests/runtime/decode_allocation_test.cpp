@@ -1,16 +1,20 @@
 // A decode step allocates nothing: the forward pass takes its working memory from the
 // model's scratch arena (planned at load), the kernels' row splits pass non-owning callback
-// references, and the router keeps its buffers. Counted with a replaced global operator new
+// references, the router, the pre-gate and the streaming provider keep their buffers. Counted
+// with a replaced global operator new
 // in this test binary (every C++ allocation of every thread goes through it).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <numeric>
 
 #include "kernels/kernel_threads.h"
 #include "runtime/container_weights.h"
 #include "runtime/model.h"
+#include "runtime/streaming_expert_provider.h"
 #include "support/golden_data.h"
 #include "../support/golden_fixture.h"
 #include "../support/temp_dir.h"
@@ -65,6 +69,28 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::f
 using namespace moestream;
 using namespace moestream::testing;
 
+// Reads every expert of every MoE layer into the cache (pinned until it lands, then released).
+void load_every_expert(ExpertCache& cache, const ContainerReader& reader) {
+  std::vector<int64_t> all(static_cast<size_t>(reader.config().n_routed_experts));
+  std::iota(all.begin(), all.end(), 0);
+  for (int64_t layer : reader.expert_layers()) {
+    REQUIRE(cache.pin(layer, all).ok());
+    std::vector<int64_t> waiting = all;
+    while (!waiting.empty()) {
+      auto ready = cache.wait_any(layer, waiting);
+      REQUIRE(ready.ok());
+      waiting.erase(std::find(waiting.begin(), waiting.end(), ready->expert));
+      cache.unpin(layer, ready->expert);
+    }
+  }
+}
+
+uint64_t bytes_read(const ExpertCache& cache) {
+  uint64_t total = 0;
+  for (const LayerCacheStats& layer : cache.stats()) total += layer.bytes_read;
+  return total;
+}
+
 TEST_CASE("a decode step does no heap allocation (golden tinyA, resident experts, 1 and 2 threads)") {
   TempDir dir;
   for (const std::string variant : {"fp8-v3", "bf16"}) {
@@ -101,4 +127,50 @@ TEST_CASE("a decode step does no heap allocation (golden tinyA, resident experts
     }
   }
   kernels::set_kernel_threads(0);
+}
+
+TEST_CASE("a streaming decode step whose experts are all cached allocates nothing, with prefetch on and off") {
+  // What the pre-gate, the streaming provider and the cache do per step (guesses, their
+  // scoring, pins, cancels) reuses kept buffers; only a read (a miss or a guess read) makes
+  // the loader's job bookkeeping, which this cache, holding every expert, never needs after
+  // the prompt.
+  TempDir dir;
+  const std::string path = convert_golden(dir, "fp8-v3");
+  auto reader = ContainerReader::open(path);
+  REQUIRE(reader.ok());
+  ContainerWeightSource weights(**reader);
+  ExpertCacheOptions options;
+  options.slots = static_cast<int64_t>((*reader)->expert_layers().size()) * (*reader)->config().n_routed_experts;
+  options.huge_pages = false;
+  auto cache = ExpertCache::create(**reader, options);
+  REQUIRE(cache.ok());
+  load_every_expert(**cache, **reader);
+  StreamingExpertProvider experts(**reader, **cache);
+  experts.set_prefetch_min_precision(0);  // guesses are read (or found cached) every step
+  auto model = Model::load(weights, experts);
+  REQUIRE(model.ok());
+  for (int64_t margin : {-1, 2}) {
+    CAPTURE(margin);
+    (*model)->set_prefetch_margin(margin);
+    KvCache kv = (*model)->new_kv_cache();
+    kv.reserve(64);
+    std::vector<float> logits;
+    REQUIRE((*model)->forward(golden_prompts()[0], kv, {&logits, nullptr}).ok());
+    int32_t next = 1;
+    const SequenceStep step{std::span<const int32_t>(&next, 1), &kv, SequenceStep::Rows::kLast};
+    for (int i = 0; i < 2; ++i) {  // warm-up: the kept buffers grow to their size
+      REQUIRE((*model)->forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr}).ok());
+    }
+    const uint64_t hints = experts.recall().hints, read = bytes_read(**cache);
+    for (int i = 0; i < 3; ++i) {
+      g_allocations = 0;
+      g_counting = true;
+      Status s = (*model)->forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr});
+      g_counting = false;
+      REQUIRE(s.ok());
+      CHECK(g_allocations.load() == 0);
+    }
+    CHECK((experts.recall().hints > hints) == (margin >= 0));  // the pre-gate ran when on
+    CHECK(bytes_read(**cache) == read);  // the premise: nothing was read in the counted steps
+  }
 }
