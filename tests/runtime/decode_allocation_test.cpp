@@ -1,8 +1,8 @@
 // A decode step allocates nothing: the forward pass takes its working memory from the
 // model's scratch arena (planned at load), the kernels' row splits pass non-owning callback
 // references, the router, the pre-gate and the streaming provider keep their buffers. Counted
-// with a replaced global operator new
-// in this test binary (every C++ allocation of every thread goes through it).
+// with a replaced global operator new in this test binary (every C++ allocation of every
+// thread goes through it).
 #include <doctest/doctest.h>
 
 #include <algorithm>
