@@ -70,7 +70,9 @@ Status DecoderLayer::forward(float* hidden, std::span<const SequenceRows> sequen
     if (context.after_attention && *context.after_attention) {
       // One captured reference fits std::function's inline storage: no allocation per step.
       guess_again = [&again](const float* shared_out) {
-        thread_local std::vector<float> h;
+        thread_local std::vector<float> kept;
+        std::vector<float> chunk;
+        std::vector<float>& h = again.rows <= MoeLayer::kKeptGuessRows ? kept : chunk;
         h.assign(again.hidden, again.hidden + again.size);
         for (size_t i = 0; i < again.size; ++i) h[i] += shared_out[i];
         (*again.context->after_attention)(again.layer->layer_, h.data(), again.rows);

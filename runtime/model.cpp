@@ -96,7 +96,8 @@ void Model::set_prefetch_margin(int64_t margin, int64_t lookahead) {
     while (next < layers_.size() && layers_[next].moe() == nullptr) ++next;
     if (next >= layers_.size() || static_cast<int64_t>(next) - layer > lookahead) return;
     // Buffers kept between guesses (the scheduler thread makes them all): no allocation per step.
-    std::vector<float>& normed = pregate_normed_;
+    std::vector<float> chunk_normed;
+    std::vector<float>& normed = tokens <= MoeLayer::kKeptGuessRows ? pregate_normed_ : chunk_normed;
     std::vector<int64_t>& predicted = pregate_predicted_;
     normed.resize(static_cast<size_t>(tokens * config_.hidden_size));
     layers_[next].post_attention_norm(hidden, tokens, normed.data());

@@ -166,7 +166,8 @@ void MoeLayer::predict_experts(const float* x, int64_t tokens, int64_t margin,
   out->clear();
   const int64_t n = router_.experts;
   thread_local PredictScratch scratch;
-  std::vector<float>& logits = scratch.logits;
+  std::vector<float> chunk_logits;
+  std::vector<float>& logits = tokens <= kKeptGuessRows ? scratch.logits : chunk_logits;
   logits.resize(static_cast<size_t>(tokens * n));
   kernels::matmul(router_weight_, x, tokens, logits.data());
   // Votes: each token's top-k, then its `margin` next-best by biased score.

@@ -50,6 +50,11 @@ class MoeLayer {
   void predict_experts(const float* x, int64_t tokens, int64_t margin, std::vector<int64_t>* out,
                        std::vector<float>* scores = nullptr) const;
 
+  // Guesses over at most this many rows (decode steps, batches) reuse buffers kept between
+  // steps, so a decode step allocates nothing; a prompt chunk's guess, rare and up to
+  // chunk x hidden floats, takes transient ones rather than keep that much after the prompt.
+  static constexpr int64_t kKeptGuessRows = 256;
+
  private:
   int64_t layer_ = -1;
   int64_t hidden_ = 0;
