@@ -227,24 +227,32 @@ class OrderRecordingBackend : public ReadBackend {
   int demand_in_flight_ = 0, demand_completed_ = 0, prefetch_in_flight_ = 0;
 };
 
+// A synthetic container in a temp dir, opened: where most cases start.
+struct OpenedContainer {
+  TempDir dir;
+  std::string path;
+  std::unique_ptr<ContainerReader> reader;
+  OpenedContainer() : path(synth_container(dir, "raw.mst")) {
+    auto opened = ContainerReader::open(path);
+    REQUIRE(opened.ok());
+    reader = std::move(opened).value();
+  }
+};
+
 }  // namespace
 
-TEST_CASE("prefetch reads wait while any demand read is under way") {
-  TempDir dir;
-  const std::string path = synth_container(dir, "raw.mst");
-  auto reader = ContainerReader::open(path);
-  REQUIRE(reader.ok());
+TEST_CASE_FIXTURE(OpenedContainer, "prefetch reads wait while any demand read is under way") {
   // load_layer makes even experts demand jobs and odd ones prefetches, all in one submit.
   std::vector<std::pair<uint64_t, uint64_t>> demand;
-  for (int64_t e = 0; e < (*reader)->config().n_routed_experts; e += 2) {
-    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
+  for (int64_t e = 0; e < reader->config().n_routed_experts; e += 2) {
+    const ExpertBlobInfo b = reader->expert_blob(1, e).value();
     demand.emplace_back(b.offset, b.offset + b.padded_size);
   }
   OrderRecord record;
   ExpertLoaderOptions options;
   options.request_size = 16384;
   options.queue_depth = 8;
-  LoadAll all = load_layer(**reader, 1, options, std::make_unique<OrderRecordingBackend>(plain_backend(path), demand, record));
+  LoadAll all = load_layer(*reader, 1, options, std::make_unique<OrderRecordingBackend>(plain_backend(path), demand, record));
   for (auto& [id, s] : all.results) CHECK_MESSAGE(s.ok(), s.to_string());
   CHECK(record.demand_submitted > 8);  // more demand requests than the queue holds
   CHECK(record.demand_in_flight_at_prefetch == 0);
@@ -253,17 +261,13 @@ TEST_CASE("prefetch reads wait while any demand read is under way") {
   CHECK(record.prefetch_in_flight_max <= 2);  // ExpertLoaderOptions::prefetch_in_flight
 }
 
-TEST_CASE("the loader counts the time a read is in flight, not the time it idles") {
-  TempDir dir;
-  const std::string path = synth_container(dir, "raw.mst");
-  auto reader = ContainerReader::open(path);
-  REQUIRE(reader.ok());
-  const int64_t n = (*reader)->config().n_routed_experts;
+TEST_CASE_FIXTURE(OpenedContainer, "the loader counts the time a read is in flight, not the time it idles") {
+  const int64_t n = reader->config().n_routed_experts;
   uint64_t bytes = 0;
-  for (int64_t e = 0; e < n; ++e) bytes += (*reader)->expert_blob(1, e).value().padded_size;
+  for (int64_t e = 0; e < n; ++e) bytes += reader->expert_blob(1, e).value().padded_size;
   ExpertLoaderOptions options;
   options.throttle_bytes_per_second = static_cast<double>(bytes) / 0.2;  // a layer takes 200 ms
-  ExpertBuffers b = expert_buffers(**reader, 1, n);
+  ExpertBuffers b = expert_buffers(*reader, 1, n);
   auto loader = ExpertLoader::create(path, options, b.iov, [](uint64_t, const Status&) {});
   REQUIRE(loader.ok());
   const auto idle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(50)); };
@@ -272,7 +276,7 @@ TEST_CASE("the loader counts the time a read is in flight, not the time it idles
   uint64_t before = 0;
   for (int round = 0; round < 2; ++round) {
     const uint64_t start = now_ns();
-    (*loader)->submit(expert_jobs(**reader, 1, b, [](int64_t) { return true; }));
+    (*loader)->submit(expert_jobs(*reader, 1, b, [](int64_t) { return true; }));
     (*loader)->drain();
     const uint64_t after_reads = (*loader)->counters().busy_ns;
     const uint64_t wall = now_ns() - start;
@@ -284,15 +288,11 @@ TEST_CASE("the loader counts the time a read is in flight, not the time it idles
   }
 }
 
-TEST_CASE("prefetches go in small requests, few at a time, and a started one a demand asks for is promoted") {
-  TempDir dir;
-  const std::string path = synth_container(dir, "raw.mst");
-  auto reader = ContainerReader::open(path);
-  REQUIRE(reader.ok());
-  const int64_t n = (*reader)->config().n_routed_experts;
-  const ExpertBlobInfo first = (*reader)->expert_blob(1, 0).value();
+TEST_CASE_FIXTURE(OpenedContainer, "prefetches go in small requests, few at a time, and a started one a demand asks for is promoted") {
+  const int64_t n = reader->config().n_routed_experts;
+  const ExpertBlobInfo first = reader->expert_blob(1, 0).value();
   REQUIRE(first.padded_size >= 4 * 4096);  // several prefetch requests per blob
-  ExpertBuffers buffers = expert_buffers(**reader, 1, n);
+  ExpertBuffers buffers = expert_buffers(*reader, 1, n);
   // Every blob a prefetch; expert 0's offsets are reported as "demand" once it is promoted.
   std::vector<std::pair<uint64_t, uint64_t>> none;
   OrderRecord record;
@@ -324,7 +324,7 @@ TEST_CASE("prefetches go in small requests, few at a time, and a started one a d
       }
     }
   };
-  (*loader)->submit(expert_jobs(**reader, 1, buffers, [](int64_t) { return false; }));
+  (*loader)->submit(expert_jobs(*reader, 1, buffers, [](int64_t) { return false; }));
   (*loader)->drain();
   CHECK(promoted);
   // Expert 0 went one 4 KiB prefetch request at a time until the promotion (the one under way
@@ -339,21 +339,17 @@ TEST_CASE("prefetches go in small requests, few at a time, and a started one a d
   REQUIRE(finished.size() == static_cast<size_t>(n));
   CHECK(finished.front() == 0);
   for (int64_t e = 0; e < n; ++e) {
-    const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
-    CHECK(std::memcmp((*reader)->file().data() + b.offset, buffers.buffers[e].data(), b.raw_size) == 0);
+    const ExpertBlobInfo b = reader->expert_blob(1, e).value();
+    CHECK(std::memcmp(reader->file().data() + b.offset, buffers.buffers[e].data(), b.raw_size) == 0);
   }
 }
 
-TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it starts, and stops issuing requests after") {
-  TempDir dir;
-  const std::string path = synth_container(dir, "raw.mst");
-  auto reader = ContainerReader::open(path);
-  REQUIRE(reader.ok());
-  const int64_t n = (*reader)->config().n_routed_experts;
+TEST_CASE_FIXTURE(OpenedContainer, "a cancelled prefetch is dropped unread and uncalled-back before it starts, and stops issuing requests after") {
+  const int64_t n = reader->config().n_routed_experts;
   REQUIRE(n >= 4);
-  const ExpertBlobInfo first = (*reader)->expert_blob(1, 0).value();
+  const ExpertBlobInfo first = reader->expert_blob(1, 0).value();
   REQUIRE(first.padded_size >= 4 * 4096);  // several requests: a stopped job leaves most unread
-  ExpertBuffers buffers = expert_buffers(**reader, 1, n, 0xEE);
+  ExpertBuffers buffers = expert_buffers(*reader, 1, n, 0xEE);
   std::vector<std::pair<uint64_t, uint64_t>> none;
   OrderRecord record;
   std::mutex m;
@@ -374,13 +370,13 @@ TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it st
   std::map<uint64_t, int> requests;  // per expert
   record.on_prefetch = [&](uint64_t offset) {
     for (int64_t e = 0; e < n; ++e) {
-      const ExpertBlobInfo b = (*reader)->expert_blob(1, e).value();
+      const ExpertBlobInfo b = reader->expert_blob(1, e).value();
       if (offset >= b.offset && offset < b.offset + b.padded_size) ++requests[static_cast<uint64_t>(e)];
     }
     if (!result.empty() || offset != first.offset) return;
     for (uint64_t e = 0; e < static_cast<uint64_t>(n); ++e) result[e] = (*loader)->cancel(e);
   };
-  (*loader)->submit(expert_jobs(**reader, 1, buffers, [](int64_t) { return false; }));
+  (*loader)->submit(expert_jobs(*reader, 1, buffers, [](int64_t) { return false; }));
   (*loader)->drain();  // returns: dropped jobs no longer count as outstanding
   REQUIRE(result.size() == static_cast<size_t>(n));
   CHECK(result[0] == Cancel::kStopping);
@@ -408,11 +404,7 @@ TEST_CASE("a cancelled prefetch is dropped unread and uncalled-back before it st
   CHECK((*loader)->cancel(0) == Cancel::kNone);  // called back: nothing left to stop
 }
 
-TEST_CASE("prefetched blobs are checked on a thread at idle priority, demand blobs on normal ones") {
-  TempDir dir;
-  const std::string path = synth_container(dir, "raw.mst");
-  auto reader = ContainerReader::open(path);
-  REQUIRE(reader.ok());
+TEST_CASE_FIXTURE(OpenedContainer, "prefetched blobs are checked on a thread at idle priority, demand blobs on normal ones") {
   // Which scheduling policy each thread of this process has, by thread id.
   auto idle_threads = [] {
     int idle = 0;
@@ -425,14 +417,14 @@ TEST_CASE("prefetched blobs are checked on a thread at idle priority, demand blo
   const int before = idle_threads();
   std::map<uint64_t, int> policy;  // job id -> the policy of the thread that called back
   std::mutex m;
-  ExpertBuffers buffers = expert_buffers(**reader, 1, 2);
+  ExpertBuffers buffers = expert_buffers(*reader, 1, 2);
   auto loader = ExpertLoader::create(path, ExpertLoaderOptions{}, buffers.iov, [&](uint64_t id, const Status& s) {
     CHECK(s.ok());
     std::lock_guard<std::mutex> lock(m);
     policy[id] = ::sched_getscheduler(0);
   });
   REQUIRE(loader.ok());
-  (*loader)->submit(expert_jobs(**reader, 1, buffers, [](int64_t e) { return e == 0; }));
+  (*loader)->submit(expert_jobs(*reader, 1, buffers, [](int64_t e) { return e == 0; }));
   (*loader)->drain();
   CHECK(idle_threads() == before + 1);
   std::lock_guard<std::mutex> lock(m);
@@ -440,12 +432,8 @@ TEST_CASE("prefetched blobs are checked on a thread at idle priority, demand blo
   CHECK(policy[1] == SCHED_IDLE);   // prefetch
 }
 
-TEST_CASE("transient EIO and short reads are retried, persistent ones fail naming layer, expert and file") {
-  TempDir dir;
-  const std::string path = synth_container(dir, "m.mst");
-  auto reader = ContainerReader::open(path);
-  REQUIRE(reader.ok());
-  const ExpertBlobInfo victim = (*reader)->expert_blob(2, 5).value();
+TEST_CASE_FIXTURE(OpenedContainer, "transient EIO and short reads are retried, persistent ones fail naming layer, expert and file") {
+  const ExpertBlobInfo victim = reader->expert_blob(2, 5).value();
   ExpertLoaderOptions options;
   options.request_size = 16384;
   options.max_attempts = 3;
@@ -454,15 +442,15 @@ TEST_CASE("transient EIO and short reads are retried, persistent ones fail namin
     std::vector<ReadFault> faults = {{ReadFault::Kind::kEio, victim.offset, victim.offset + 1, 2},
                                      {ReadFault::Kind::kShortRead, victim.offset + 16384, victim.offset + 16385, 1}};
     // (The loader owns and destroys the backend; its retry counter says the faults fired.)
-    LoadAll all = load_layer(**reader, 2, options,
+    LoadAll all = load_layer(*reader, 2, options,
                              std::make_unique<FaultInjectingReadBackend>(plain_backend(path), faults));
     for (auto& [id, s] : all.results) CHECK_MESSAGE(s.ok(), s.to_string());
-    CHECK(same_as_mapped(**reader, 2, 5, all.buffers[5].data()));
+    CHECK(same_as_mapped(*reader, 2, 5, all.buffers[5].data()));
     CHECK(all.counters.retries == 3);
   }
   SUBCASE("persistent EIO") {
     std::vector<ReadFault> faults = {{ReadFault::Kind::kEio, victim.offset, victim.offset + 1, -1}};
-    LoadAll all = load_layer(**reader, 2, options,
+    LoadAll all = load_layer(*reader, 2, options,
                              std::make_unique<FaultInjectingReadBackend>(plain_backend(path), faults));
     const Status& s = all.results.at(5);
     CHECK(s.code() == ErrorCode::kIoError);
@@ -475,14 +463,14 @@ TEST_CASE("transient EIO and short reads are retried, persistent ones fail namin
   }
   SUBCASE("persistent short reads") {
     std::vector<ReadFault> faults = {{ReadFault::Kind::kShortRead, victim.offset, victim.offset + 1, -1}};
-    LoadAll all = load_layer(**reader, 2, options,
+    LoadAll all = load_layer(*reader, 2, options,
                              std::make_unique<FaultInjectingReadBackend>(plain_backend(path), faults));
     CHECK(all.results.at(5).message().find("short read") != std::string::npos);
     CHECK(all.results.at(5).message().find("layer 2 expert 5") != std::string::npos);
   }
   SUBCASE("a flipped byte is a checksum mismatch") {
     std::vector<ReadFault> faults = {{ReadFault::Kind::kCorrupt, victim.offset, victim.offset + 1, 1}};
-    LoadAll all = load_layer(**reader, 2, options,
+    LoadAll all = load_layer(*reader, 2, options,
                              std::make_unique<FaultInjectingReadBackend>(plain_backend(path), faults));
     CHECK(all.results.at(5).code() == ErrorCode::kCorrupt);
     CHECK(all.results.at(5).message().find("checksum mismatch") != std::string::npos);
