@@ -69,6 +69,16 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::f
 using namespace moestream;
 using namespace moestream::testing;
 
+// The heap allocations of one decode step.
+uint64_t allocations_of_step(Model& model, const SequenceStep& step, std::vector<float>* logits) {
+  g_allocations = 0;
+  g_counting = true;
+  Status s = model.forward_batch(std::span<const SequenceStep>(&step, 1), {logits, nullptr});
+  g_counting = false;
+  REQUIRE(s.ok());
+  return g_allocations.load();
+}
+
 // Reads every expert of every MoE layer into the cache (pinned until it lands, then released).
 void load_every_expert(ExpertCache& cache, const ContainerReader& reader) {
   std::vector<int64_t> all(static_cast<size_t>(reader.config().n_routed_experts));
@@ -114,14 +124,7 @@ TEST_CASE("a decode step does no heap allocation (golden tinyA, resident experts
       const SequenceStep step{std::span<const int32_t>(&next, 1), &cache, SequenceStep::Rows::kLast};
       REQUIRE((*model)->forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr}).ok());  // warm-up
       const uint64_t overflows = (*model)->scratch().overflow_count();
-      for (int i = 0; i < 3; ++i) {
-        g_allocations = 0;
-        g_counting = true;
-        Status s = (*model)->forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr});
-        g_counting = false;
-        REQUIRE(s.ok());
-        CHECK(g_allocations.load() == 0);
-      }
+      for (int i = 0; i < 3; ++i) CHECK(allocations_of_step(**model, step, &logits) == 0);
       CHECK((*model)->scratch().overflow_count() == overflows);
       CHECK(logits.size() == static_cast<size_t>((*model)->config().vocab_size));
     }
@@ -162,14 +165,7 @@ TEST_CASE("a streaming decode step whose experts are all cached allocates nothin
       REQUIRE((*model)->forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr}).ok());
     }
     const uint64_t hints = experts.recall().hints, read = bytes_read(**cache);
-    for (int i = 0; i < 3; ++i) {
-      g_allocations = 0;
-      g_counting = true;
-      Status s = (*model)->forward_batch(std::span<const SequenceStep>(&step, 1), {&logits, nullptr});
-      g_counting = false;
-      REQUIRE(s.ok());
-      CHECK(g_allocations.load() == 0);
-    }
+    for (int i = 0; i < 3; ++i) CHECK(allocations_of_step(**model, step, &logits) == 0);
     CHECK((experts.recall().hints > hints) == (margin >= 0));  // the pre-gate ran when on
     CHECK(bytes_read(**cache) == read);  // the premise: nothing was read in the counted steps
   }
