@@ -10,6 +10,7 @@
 
 #include "offload/fault_injecting_read_backend.h"
 #include "support/synth_container.h"
+#include "support/use_experts.h"
 
 using namespace moestream;
 using namespace moestream::testing;
@@ -29,16 +30,10 @@ std::unique_ptr<ExpertCache> make_cache(const ContainerReader& reader, int64_t s
 
 // Pins, takes each as it becomes ready, checks the bytes against the file, unpins.
 void use(ExpertCache& cache, const ContainerReader& reader, int64_t layer, std::vector<int64_t> experts) {
-  REQUIRE(cache.pin(layer, experts).ok());
-  std::vector<int64_t> waiting = experts;
-  while (!waiting.empty()) {
-    auto ready = cache.wait_any(layer, waiting);
-    REQUIRE_MESSAGE(ready.ok(), ready.status().to_string());
-    const ExpertBlobInfo b = reader.expert_blob(layer, ready->expert).value();
-    CHECK(std::memcmp(reader.file().data() + b.offset, ready->data, b.raw_size) == 0);
-    waiting.erase(std::find(waiting.begin(), waiting.end(), ready->expert));
-  }
-  for (int64_t e : experts) cache.unpin(layer, e);
+  use_experts(cache, layer, experts, [&](const ReadyExpert& ready) {
+    const ExpertBlobInfo b = reader.expert_blob(layer, ready.expert).value();
+    CHECK(std::memcmp(reader.file().data() + b.offset, ready.data, b.raw_size) == 0);
+  });
 }
 
 }  // namespace

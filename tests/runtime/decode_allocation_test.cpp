@@ -5,13 +5,13 @@
 // thread goes through it).
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
 #include <numeric>
 
 #include "kernels/kernel_threads.h"
+#include "offload/support/use_experts.h"
 #include "runtime/container_weights.h"
 #include "runtime/model.h"
 #include "runtime/streaming_expert_provider.h"
@@ -79,20 +79,11 @@ uint64_t allocations_of_step(Model& model, const SequenceStep& step, std::vector
   return g_allocations.load();
 }
 
-// Reads every expert of every MoE layer into the cache (pinned until it lands, then released).
+// Reads every expert of every MoE layer into the cache.
 void load_every_expert(ExpertCache& cache, const ContainerReader& reader) {
   std::vector<int64_t> all(static_cast<size_t>(reader.config().n_routed_experts));
   std::iota(all.begin(), all.end(), 0);
-  for (int64_t layer : reader.expert_layers()) {
-    REQUIRE(cache.pin(layer, all).ok());
-    std::vector<int64_t> waiting = all;
-    while (!waiting.empty()) {
-      auto ready = cache.wait_any(layer, waiting);
-      REQUIRE(ready.ok());
-      waiting.erase(std::find(waiting.begin(), waiting.end(), ready->expert));
-      cache.unpin(layer, ready->expert);
-    }
-  }
+  for (int64_t layer : reader.expert_layers()) use_experts(cache, layer, all);
 }
 
 uint64_t bytes_read(const ExpertCache& cache) {

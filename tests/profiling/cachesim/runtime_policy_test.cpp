@@ -9,6 +9,7 @@
 
 #include "offload/expert_cache.h"
 #include "offload/support/synth_container.h"
+#include "offload/support/use_experts.h"
 #include "profiling/cachesim/simulator.h"
 #include "tiny_traces.h"
 
@@ -58,15 +59,7 @@ uint64_t runtime_hits(const ContainerReader& reader, const RoutingTrace& t, cons
   for (size_t s = 0; s < t.num_steps(); ++s) {
     const int64_t layer = layers[t.step_layer[s]];
     const uint16_t* chosen = t.step_experts(s);
-    std::vector<int64_t> experts(chosen, chosen + t.top_k);
-    REQUIRE((*cache)->pin(layer, experts).ok());
-    std::vector<int64_t> waiting = experts;
-    while (!waiting.empty()) {
-      auto ready = (*cache)->wait_any(layer, waiting);
-      REQUIRE_MESSAGE(ready.ok(), ready.status().to_string());
-      waiting.erase(std::find(waiting.begin(), waiting.end(), ready->expert));
-    }
-    for (int64_t e : experts) (*cache)->unpin(layer, e);
+    moestream::testing::use_experts(**cache, layer, std::vector<int64_t>(chosen, chosen + t.top_k));
   }
   uint64_t hits = 0;
   for (const LayerCacheStats& st : (*cache)->stats()) hits += st.hits;
