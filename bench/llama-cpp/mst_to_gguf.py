@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write a .mst container's main model as a llama.cpp GGUF (arch deepseek2), for benchmarks.
 
-    bench/llama-cpp/mst_to_gguf.py MODEL.mst OUT.gguf [--head q8_0|bf16] [--moestream BIN]
+    bench/llama-cpp/mst_to_gguf.py MODEL.mst OUT.gguf [--head q8_0|bf16] [--moestream BIN] [--force]
 
 The same weights llama.cpp's own converter would write with --outtype q8_0: every FP8 weight
 dequantized with its 128x128 block scales and requantized to Q8_0 (blocks of 32, one fp16
@@ -87,6 +87,9 @@ class Weights:
         self.map = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
         self.tensors = {t["name"]: t for t in info["tensors"]}
         self.blobs = {l["layer"]: l["blobs"] for l in info["expert_layers"]}
+        if any(b["compression"] != "none" for blobs in self.blobs.values() for b in blobs):
+            raise SystemExit(f"{path}: its expert blobs are zstd-compressed, which this converter does not read "
+                             "(convert the checkpoint again without --compress)")
 
     def _rows(self, dtype, shape, offset, scale_format, scale_offset, block, r0, r1):
         rows, cols = (1, shape[0]) if len(shape) == 1 else shape
@@ -121,8 +124,6 @@ class Weights:
 
     def expert_rows(self, layer, expert, part, r0, r1):
         b = self.blobs[layer][expert]
-        if b["compression"] != "none":
-            raise SystemExit("compressed expert blobs are not supported here (convert without --compress)")
         p = b[part]
         return self._rows(p["dtype"], p["shape"], b["offset"] + p["data_offset"], p["scale_format"],
                           b["offset"] + p["scale_offset"], p["block"], r0, r1)
@@ -291,10 +292,16 @@ def main():
     ap.add_argument("--head", choices=["q8_0", "bf16"], default="q8_0", help="output head type (default q8_0)")
     ap.add_argument("--moestream", default="moestream", help="the moestream binary (for inspect)")
     ap.add_argument("--tokenizer", default=os.path.join(ROOT, "third_party/deepseek-v3-tokenizer/tokenizer.json"))
+    ap.add_argument("--force", action="store_true", help="replace OUT if it exists")
     args = ap.parse_args()
+    if os.path.exists(args.out) and not args.force:
+        raise SystemExit(f"{args.out} exists (--force replaces it)")
 
-    info = json.loads(subprocess.run([args.moestream, "inspect", "--json", "--tensors", args.model],
-                                     check=True, capture_output=True, text=True).stdout)
+    inspect = subprocess.run([args.moestream, "inspect", "--json", "--tensors", args.model],
+                             capture_output=True, text=True)
+    if inspect.returncode != 0:
+        raise SystemExit(f"moestream inspect could not read {args.model}: {inspect.stderr.strip()}")
+    info = json.loads(inspect.stdout)
     cfg = info["config"]
     with open(args.tokenizer, encoding="utf-8") as f:
         tokenizer = json.load(f)
@@ -314,6 +321,19 @@ def main():
 
     partial = args.out + ".partial"
     total = offset
+    try:
+        write_file(partial, header, tensors, places, total)
+    except BaseException:  # a failed write, a full disk, Ctrl-C: leave nothing behind
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    os.rename(partial, args.out)
+    print(f"\nwrote {args.out}: {len(tensors)} tensors, {total / 2**30:.2f} GiB of weights "
+          f"(Q8_0, head {args.head}), {len(kv)} metadata keys", file=sys.stderr)
+
+
+def write_file(partial, header, tensors, places, total):
+    """The header, then each tensor at its place, padded; synced before the caller renames it."""
     with open(partial, "wb") as f:
         f.write(header)
         data_start = f.tell()
@@ -330,10 +350,10 @@ def main():
         f.write(b"\0" * (data_start + total - f.tell()))
         f.flush()
         os.fsync(f.fileno())
-    os.rename(partial, args.out)
-    print(f"\nwrote {args.out}: {len(tensors)} tensors, {total / 2**30:.2f} GiB of weights "
-          f"(Q8_0, head {args.head}), {len(kv)} metadata keys", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("\ninterrupted: nothing written")
