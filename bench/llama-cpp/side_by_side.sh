@@ -23,6 +23,9 @@ out=$(mktemp)
 cleanup() { [[ -n $cg && -d $cg ]] && rmdir "$cg" 2>/dev/null; rm -f "$out"; }
 trap cleanup EXIT
 fail() { echo "error: $*; the tools' messages are in $log" >&2; exit 1; }
+refuse() { echo "error: $*" >&2; exit 2; }
+[[ $EUID == 0 ]] || refuse "needs root (it drops the page cache and makes memory cgroups)"
+[[ -x $llama ]] || refuse "no $llama: run bench/llama-cpp/fetch.sh ${llama%/llama.sh} first"
 
 # The device the GGUF lies on (a disk, a partition or a device-mapper volume all have a stat).
 stat_file="/sys/class/block/$(basename "$(df --output=source "$gguf" | tail -1)")/stat"
