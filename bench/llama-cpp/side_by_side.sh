@@ -20,7 +20,12 @@ moestream=${MOESTREAM:-moestream}
 log=$(mktemp /tmp/side_by_side.XXXXXX.log)
 cg=""
 out=$(mktemp)
-cleanup() { [[ -n $cg && -d $cg ]] && rmdir "$cg" 2>/dev/null; rm -f "$out"; }
+cleanup() {
+  local status=$?
+  [[ -n $cg && -d $cg ]] && rmdir "$cg" 2>/dev/null
+  rm -f "$out"
+  [[ $status == 0 ]] && rm -f "$log"  # kept only when something failed
+}
 trap cleanup EXIT
 fail() { echo "error: $*; the tools' messages are in $log" >&2; exit 1; }
 refuse() { echo "error: $*" >&2; exit 2; }
